@@ -1,0 +1,146 @@
+"""Command line: `supadeploy plan | deploy | verify | status`.
+
+The GitHub Action's entrypoint hands over to `main()` too: one code path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import Problem, SupadeployError
+from .reporting import Report, Reporter, Secrets
+
+COMMANDS = ("plan", "deploy", "verify", "status")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supadeploy",
+        description="Ship a Supabase database schema safely: plan, deploy, verify, status.")
+    parser.add_argument("--version", action="version", version=f"supadeploy {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    helps = {
+        "plan": "show what would be applied, drift and problems; writes nothing",
+        "deploy": "apply pending migrations, then run the assertions",
+        "verify": "run the assertions against the target",
+        "status": "list local and remote migrations, like `supabase migration list`",
+    }
+    for name in COMMANDS:
+        command = sub.add_parser(name, help=helps[name], description=helps[name])
+        _add_common(command)
+    return parser
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    target = p.add_argument_group("target (no credentials: a local embedded database)")
+    target.add_argument("--target", choices=("auto", "local", "postgres", "api"), default="auto",
+                        help="where to deploy (default: chosen from the credentials given)")
+    target.add_argument("--db-url", help="direct database URL (env SUPABASE_DB_URL)")
+    target.add_argument("--project-ref", help="Supabase project ref (env SUPABASE_PROJECT_REF)")
+    target.add_argument("--access-token", help="Supabase access token (env SUPABASE_ACCESS_TOKEN)")
+    target.add_argument("--api-url", help="Management API base URL (default https://api.supabase.com)")
+    files = p.add_argument_group("files")
+    files.add_argument("--migrations-dir", default="migrations", type=Path,
+                       help="folder of <version>_<name>.sql files (default: migrations)")
+    files.add_argument("--assertions", type=Path, default=None,
+                       help="assertion YAML file (default: assertions/welltrack.yml when present)")
+    files.add_argument("--no-assertions", action="store_true", help="skip the assertions")
+    run = p.add_argument_group("deploy")
+    run.add_argument("--tx-mode", choices=("file", "all"), default="file",
+                     help="one transaction per file (default) or one for all pending files")
+    run.add_argument("--gate", dest="gate", action="store_true", default=None,
+                     help="run the assertions before COMMIT; any failure rolls back (default with --tx-mode all)")
+    run.add_argument("--no-gate", dest="gate", action="store_false")
+    run.add_argument("--dry-run", action="store_true",
+                     help="apply and verify inside a transaction that is always rolled back")
+    run.add_argument("--include-all", action="store_true",
+                     help="also apply unapplied files older than the newest applied one")
+    run.add_argument("--allow-drift", action="store_true",
+                     help="deploy even if applied files were edited (reported as warnings)")
+    run.add_argument("--target-version", help="deploy up to and including this version")
+    run.add_argument("--lock-timeout", default="10s", help="lock_timeout per transaction (default 10s)")
+    run.add_argument("--statement-timeout", default="5min",
+                     help="statement_timeout per transaction (default 5min)")
+    run.add_argument("--lock-wait", default="30s",
+                     help="how long to wait for another deploy's lock (default 30s)")
+    out = p.add_argument_group("output")
+    out.add_argument("--format", choices=("text", "json"), default="text")
+    out.add_argument("--report", type=Path, help="also write the JSON report to this file")
+    out.add_argument("--junit", type=Path, help="write a JUnit XML report to this file")
+    out.add_argument("--fail-on-warnings", action="store_true", help="exit 1 when there are warnings")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    secrets = Secrets()
+    for value in (args.access_token, os.environ.get("SUPABASE_ACCESS_TOKEN")):
+        secrets.add(value)
+    for url in (args.db_url, os.environ.get("SUPABASE_DB_URL")):
+        secrets.add(_password_of(url))
+    reporter = _make_reporter(args, secrets)
+    report = Report(command=args.command, dry_run=bool(args.dry_run))
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        from .commands import run_command
+
+        run_command(args, report, reporter)
+    except SupadeployError as exc:
+        report.status = exc.report_status
+        report.exit_code = exc.exit_code
+        for problem in exc.problems:
+            _add_problem(report, problem, "error")
+            reporter.problem(problem)
+    except KeyboardInterrupt:
+        report.status, report.exit_code = "interrupted", 130
+        reporter.problem(Problem("interrupted: nothing further was sent"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if report.exit_code == 0 and args.fail_on_warnings and any(
+            p["level"] == "warning" for p in report.problems):
+        report.status, report.exit_code = "failed", 1
+    report.duration_ms = int((time.monotonic() - started) * 1000)
+    reporter.finish(report)
+    return report.exit_code
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt()
+
+
+def _add_problem(report: Report, problem: Problem, level: str) -> None:
+    report.problems.append({"level": level, "message": problem.message, "file": problem.file,
+                            "line": problem.line, "title": problem.title})
+
+
+def _password_of(url: str | None) -> str | None:
+    if not url:
+        return None
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def _make_reporter(args: argparse.Namespace, secrets: Secrets) -> Reporter:
+    return Reporter(args.format, secrets=secrets)
+
+
+def entry() -> None:
+    """Console script."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,105 @@
+"""What each command does, on top of the engine; reports through the Reporter only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .apply import ApplyOptions, DeployOutcome, MigrationResult, deploy, plan_only
+from .errors import Problem
+from .history import History
+from .migrations import MigrationSet, load_migrations
+from .plan import Plan, PlanOptions, read_history
+from .reporting import Report, Reporter
+from .targets import TargetSettings, open_target
+
+
+def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) -> None:
+    settings = TargetSettings.from_env(args.target, args.db_url, args.project_ref, args.access_token,
+                                       args.api_url)
+    reporter.secrets.add(settings.access_token)
+    report.target = settings.resolved_kind()
+    root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+    migrations = load_migrations(args.migrations_dir, display_root=root)
+    _warn(report, reporter, migrations.warnings)
+    target = open_target(settings)
+    try:
+        if args.command == "plan":
+            _plan(target, migrations, args, report, reporter)
+        elif args.command == "deploy":
+            _deploy(target, migrations, args, report, reporter)
+        elif args.command == "status":
+            _status(read_history(target), migrations, report)
+        elif args.command == "verify":
+            from .assertions import run_verify
+
+            run_verify(target, args, report, reporter, root)
+    finally:
+        report.round_trips = target.round_trips
+        target.close()
+
+
+def plan_options(args: argparse.Namespace) -> PlanOptions:
+    return PlanOptions(include_all=args.include_all, allow_drift=args.allow_drift,
+                       target_version=args.target_version)
+
+
+def _plan(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
+          reporter: Reporter) -> None:
+    plan = plan_only(target, migrations, plan_options(args))
+    _warn(report, reporter, plan.warnings)
+    report.pending = [m.version for m in plan.pending]
+    reporter.progress(f"{len(plan.pending)} pending migration(s) on {report.target}:")
+    for migration in plan.pending:
+        reporter.progress(f"  ○ {migration.version}  {migration.name}  ({len(migration.statements)} statements)")
+    plan.refuse_if_blocked()
+
+
+def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
+            reporter: Reporter) -> None:
+    options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=args.lock_timeout,
+                           statement_timeout=args.statement_timeout, lock_wait=args.lock_wait,
+                           dry_run=args.dry_run)
+
+    def on_result(result: MigrationResult) -> None:
+        entry = result.__dict__.copy()
+        report.migrations.append(entry)
+        reporter.migration(entry)
+
+    reporter.progress(f"Deploying {args.migrations_dir} to {report.target} "
+                      f"(tx-mode {args.tx_mode}{', dry run' if args.dry_run else ''})")
+    outcome = deploy(target, migrations, plan_options(args), options, on_result)
+    _warn(report, reporter, outcome.plan.warnings)
+    report.tables = outcome.tables
+    report.pending = [m.version for m in outcome.plan.pending if m.version not in report.applied_versions]
+    if not outcome.results:
+        reporter.progress("Nothing to apply: the database is up to date.")
+
+
+def _status(history: History, migrations: MigrationSet, report: Report) -> None:
+    local = {m.version for m in migrations.migrations}
+    remote = history.by_version()
+    for version in sorted(local | set(remote)):
+        row = remote.get(version)
+        report.status_rows.append({
+            "local": version if version in local else None,
+            "remote": version if row else None,
+            "applied_at": (row.applied_at if row and row.applied_at else _time_of(version) if row else None),
+        })
+    report.pending = sorted(local - set(remote))
+
+
+def _time_of(version: str) -> str | None:
+    """Like the CLI: a 14-digit version is a UTC timestamp."""
+    if len(version) == 14 and version.isdigit():
+        v = version
+        return f"{v[0:4]}-{v[4:6]}-{v[6:8]} {v[8:10]}:{v[10:12]}:{v[12:14]}"
+    return None
+
+
+def _warn(report: Report, reporter: Reporter, problems) -> None:
+    for problem in problems:
+        report.problems.append({"level": "warning", "message": problem.message, "file": problem.file,
+                                "line": problem.line, "title": problem.title})
+        reporter.problem(problem, "warning")

@@ -1,0 +1,64 @@
+"""Targets: where SQL goes. The engine sees only `Target` (see base.py)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from ..errors import ConfigError
+from .base import Target
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    kind: str = "auto"  # auto | local | postgres | api
+    db_url: str | None = None
+    project_ref: str | None = None
+    access_token: str | None = None
+    api_url: str | None = None
+
+    @classmethod
+    def from_env(cls, kind: str, db_url: str | None, project_ref: str | None, access_token: str | None,
+                 api_url: str | None) -> "TargetSettings":
+        return cls(
+            kind=kind,
+            db_url=db_url or os.environ.get("SUPABASE_DB_URL") or None,
+            project_ref=project_ref or os.environ.get("SUPABASE_PROJECT_REF") or None,
+            access_token=access_token or os.environ.get("SUPABASE_ACCESS_TOKEN") or None,
+            api_url=api_url or os.environ.get("SUPABASE_API_URL") or None,
+        )
+
+    def resolved_kind(self) -> str:
+        """`auto` picks what the credentials allow; no credentials means the local database."""
+        if self.kind != "auto":
+            return self.kind
+        if self.db_url and (self.project_ref or self.access_token):
+            raise ConfigError("give either --db-url or --project-ref/--access-token, not both")
+        if self.db_url:
+            return "postgres"
+        if self.project_ref or self.access_token:
+            return "api"
+        return "local"
+
+
+def open_target(settings: TargetSettings) -> Target:
+    kind = settings.resolved_kind()
+    if kind == "local":
+        from .local import LocalTarget
+
+        return LocalTarget()
+    if kind == "postgres":
+        from .postgres import PostgresTarget, check_dsn
+
+        if not settings.db_url:
+            raise ConfigError("--target postgres needs --db-url (or SUPABASE_DB_URL)")
+        check_dsn(settings.db_url)
+        return PostgresTarget(settings.db_url)
+    if kind == "api":
+        from .api import ApiTarget
+
+        return ApiTarget.from_settings(settings)
+    raise ConfigError(f"unknown target {kind!r}: use local, postgres or api")
+
+
+__all__ = ["Target", "TargetSettings", "open_target"]

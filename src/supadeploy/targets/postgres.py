@@ -1,0 +1,85 @@
+"""Target `postgres`: a direct database URL, through psycopg 3.
+
+Texts are sent with the simple query protocol on an autocommit connection, so
+several statements run as one implicit transaction, as on the Management API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError, OutcomeUnknown, TargetError
+from .base import QueryError, Row
+
+
+class PostgresTarget:
+    name = "postgres"
+
+    def __init__(self, dsn: str, connect_timeout: int = 10) -> None:
+        self._dsn = dsn
+        self._connect_timeout = connect_timeout
+        self._conn: Any = None
+        self.round_trips = 0
+
+    def _connection(self) -> Any:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        if self._conn is None or self._conn.closed:
+            try:
+                self._conn = psycopg.connect(self._dsn, autocommit=True, row_factory=dict_row,
+                                             connect_timeout=self._connect_timeout,
+                                             application_name="supadeploy")
+            except psycopg.OperationalError as exc:
+                raise ConfigError(f"cannot connect to the database: {_first_line(exc)}") from None
+            except psycopg.ProgrammingError as exc:
+                raise ConfigError(f"invalid database URL: {_first_line(exc)}") from None
+        return self._conn
+
+    def run(self, sql: str) -> list[Row]:
+        import psycopg
+
+        conn = self._connection()
+        self.round_trips += 1
+        try:
+            cursor = conn.execute(sql)
+        except psycopg.Error as exc:
+            diag = exc.diag
+            if exc.sqlstate is None or conn.closed or conn.broken:
+                self.close()
+                raise OutcomeUnknown(
+                    f"the database connection was lost during a request: {_first_line(exc)}") from None
+            position = diag.statement_position
+            raise QueryError(exc.sqlstate, diag.message_primary or _first_line(exc),
+                             int(position) if position else None, None,
+                             diag.message_detail, diag.message_hint, diag.context) from None
+        rows: list[Row] = []
+        while True:
+            if cursor.description is not None:
+                batch = cursor.fetchall()
+                if batch:
+                    rows = batch
+            if not cursor.nextset():
+                break
+        return rows
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+            self._conn = None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_dsn(dsn: str) -> None:
+    if not dsn.startswith(("postgres://", "postgresql://")) and "=" not in dsn:
+        raise ConfigError("--db-url must be a postgresql:// URL or a libpq key=value string")
+
+
+__all__ = ["PostgresTarget", "QueryError", "TargetError", "check_dsn"]
