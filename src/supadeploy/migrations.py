@@ -193,7 +193,8 @@ def refusal(statement: Statement, shown: str) -> Problem | None:
         what = statement.text.split()[0].upper()
         template = _TRANSACTION_CONTROL
     elif isinstance(node, (ast.IndexStmt, ast.DropStmt, ast.RefreshMatViewStmt)) and node.concurrent:
-        what = " ".join(statement.text.split()[:3]).upper() + " … CONCURRENTLY"
+        what = {"IndexStmt": "CREATE INDEX CONCURRENTLY", "DropStmt": "DROP INDEX CONCURRENTLY",
+                "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW CONCURRENTLY"}[type(node).__name__]
     elif isinstance(node, ast.ReindexStmt) and any(
             getattr(p, "defname", "") == "concurrently" for p in (node.params or ())):
         what = "REINDEX CONCURRENTLY"

@@ -1,0 +1,5 @@
+"""`python -m supadeploy`."""
+
+from .cli import entry
+
+entry()

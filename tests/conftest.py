@@ -1,0 +1,146 @@
+"""Shared fixtures: one real PostgreSQL 15 (Debian) and one PostgreSQL 18 (embedded wheel)
+cluster per session, bootstrapped like Supabase; one fresh database per test."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import psycopg
+import pytest
+
+from supadeploy.cli import main as cli_main
+from supadeploy.targets.cluster import BOOTSTRAP_SUPERUSER, Cluster, embedded_bindir
+
+REPO = Path(__file__).resolve().parent.parent
+MIGRATIONS = REPO / "migrations"
+DEBIAN_PG15 = Path("/usr/lib/postgresql/15/bin")
+TEMPLATE = "sd_template"
+TEMPLATE_NO_DEFAULT_PRIVILEGES = "sd_template_nodp"
+
+_counter = itertools.count()
+
+
+def _start(kind: str) -> Cluster:
+    if kind == "pg15":
+        if not (DEBIAN_PG15 / "postgres").exists():
+            pytest.fail("Debian PostgreSQL 15 is not installed: run .ci/run (apt-get install postgresql)")
+        cluster = Cluster(DEBIAN_PG15, "postgres" if os.geteuid() == 0 else None)
+    else:
+        cluster = Cluster(*embedded_bindir())
+    cluster.start()
+    cluster.create_database(TEMPLATE)
+    cluster.create_database(TEMPLATE_NO_DEFAULT_PRIVILEGES, default_privileges=False)
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def clusters() -> Iterator[dict[str, Cluster]]:
+    started: dict[str, Cluster] = {}
+
+    class Lazy(dict):  # start a server only when a test asks for it
+        def __missing__(self, kind: str) -> Cluster:
+            started[kind] = _start(kind)
+            self[kind] = started[kind]
+            return started[kind]
+
+    try:
+        yield Lazy()
+    finally:
+        for cluster in started.values():
+            cluster.stop()
+
+
+@dataclass
+class Database:
+    """A fresh Supabase-like database; `dsn` connects as the non-superuser `postgres`."""
+
+    cluster: Cluster
+    name: str
+    server: str
+
+    @property
+    def dsn(self) -> str:
+        return self.cluster.dsn(self.name)
+
+    def query(self, sql: str, params: Any = None, superuser: bool = False) -> list[tuple]:
+        user = BOOTSTRAP_SUPERUSER if superuser else "postgres"
+        with psycopg.connect(self.cluster.dsn(self.name, user), autocommit=True) as conn:
+            cur = conn.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def value(self, sql: str, params: Any = None) -> Any:
+        rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def history(self) -> list[str]:
+        if self.value("select to_regclass('supabase_migrations.schema_migrations')") is None:
+            return []
+        return [r[0] for r in self.query(
+            "select version from supabase_migrations.schema_migrations order by version")]
+
+    def tables(self) -> int:
+        return self.value("select count(*) from pg_tables where schemaname = 'public' and tablename like 'wt\\_%'")
+
+
+def _new_database(clusters: dict[str, Cluster], server: str, template: str = TEMPLATE) -> Database:
+    cluster = clusters[server]
+    name = f"t{next(_counter)}_{os.getpid()}"
+    cluster.create_database(name, template=template)
+    return Database(cluster, name, server)
+
+
+@pytest.fixture(params=["pg15", "pg18"])
+def db(request: pytest.FixtureRequest, clusters: dict[str, Cluster]) -> Iterator[Database]:
+    database = _new_database(clusters, request.param)
+    yield database
+
+
+@pytest.fixture(params=["pg15", "pg18"])
+def db_without_default_privileges(request: pytest.FixtureRequest, clusters: dict[str, Cluster]) -> Database:
+    return _new_database(clusters, request.param, TEMPLATE_NO_DEFAULT_PRIVILEGES)
+
+
+@pytest.fixture
+def pg18(clusters: dict[str, Cluster]) -> Database:
+    return _new_database(clusters, "pg18")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Run the CLI in-process, as a user would, and capture what it printed."""
+    for name in ("SUPABASE_DB_URL", "SUPABASE_ACCESS_TOKEN", "SUPABASE_PROJECT_REF", "GITHUB_ACTIONS",
+                 "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        code = cli_main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run
+
+
+@pytest.fixture
+def migrations_copy(tmp_path: Path) -> Path:
+    """A writable copy of the WellTrack migrations."""
+    target = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, target)
+    return target
