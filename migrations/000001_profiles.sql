@@ -1,5 +1,5 @@
 -- WellTrack Phase 1 — migration 000001: profiles and per-profile settings.
--- Conventions: ../docs/schema.md (RLS per command, explicit grants, every FK indexed).
+-- Conventions: docs/schema.md (RLS per command, explicit grants, every FK indexed).
 -- No transaction control here: supadeploy wraps each file in one transaction.
 
 -- One trigger function keeps every table's updated_at honest.

@@ -1,5 +1,5 @@
 -- WellTrack Phase 1 — migration 000003: health metrics, body measurements and daily summaries.
--- Conventions: ../docs/schema.md (RLS per command, explicit grants, every FK indexed).
+-- Conventions: docs/schema.md (RLS per command, explicit grants, every FK indexed).
 -- No transaction control here: supadeploy wraps each file in one transaction.
 
 create table public.wt_metric_definitions (

@@ -1,5 +1,5 @@
 -- WellTrack Phase 1 — migration 000004: sleep sessions and stages.
--- Conventions: ../docs/schema.md (RLS per command, explicit grants, every FK indexed).
+-- Conventions: docs/schema.md (RLS per command, explicit grants, every FK indexed).
 -- No transaction control here: supadeploy wraps each file in one transaction.
 
 create table public.wt_sleep_sessions (

@@ -1,5 +1,5 @@
 -- WellTrack Phase 1b — migration 000009: performance engine.
--- Implements ../docs/PRP (Phase 1b): 5 tables, 4 new wt_health_metrics columns,
+-- Implements the Phase 1b PRP (docs/schema.md): 5 tables, 4 new wt_health_metrics columns,
 -- 6 enums, RLS, indexes and grants. Additive only: the new columns carry
 -- constant defaults, so ALTER TABLE does not rewrite wt_health_metrics.
 -- No transaction control here: supadeploy wraps the file in one transaction.

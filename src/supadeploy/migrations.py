@@ -116,9 +116,6 @@ def parse_migration(data: bytes, version: str, name: str, path: Path, shown: str
         raise MigrationFileError(f"{shown}: empty migration", [Problem(
             "empty migration: the file contains no SQL statement", file=shown, line=1,
             title="Empty migration")])
-    refused = [p for s in statements if (p := refusal(s, shown)) is not None]
-    if refused:
-        raise MigrationFileError(f"{shown}: statements that break atomicity", refused)
     return Migration(version, name, path, shown, text, tuple(statements), tuple(history))
 
 
@@ -145,30 +142,52 @@ def split_statements(text: str, shown: str) -> tuple[list[Statement], list[str]]
     """Statements (as executed) and the same statements in the Supabase CLI's history format.
 
     The history format keeps comments that precede a statement, trimmed and
-    without the trailing semicolon, as `supabase db push` stores them.
+    without the trailing semicolon, as `supabase db push` stores them. Parsing
+    goes through libpg_query's JSON output: the same parser as pglast's AST,
+    without building Python objects for every node. Refused statements are
+    reported with their lines.
     """
+    import json
+
     from pglast import parser  # imported here: start-up stays light
 
+    to_chars = _char_offsets(text)
     try:
-        raw = parser.parse_sql(text)
+        tree = json.loads(parser.parse_sql_json(text))
     except parser.ParseError as exc:
         message, offset = (exc.args + (0,))[:2]
-        line = text.count("\n", 0, max(0, int(offset))) + 1
+        line = text.count("\n", 0, max(0, to_chars(int(offset)))) + 1
         raise MigrationFileError(f"{shown}:{line}: syntax error", [Problem(
             f"syntax error: {message}", file=shown, line=line, title="Syntax error")]) from None
     statements: list[Statement] = []
     history: list[str] = []
+    refused: list[Problem] = []
     previous_end = 0
-    for item in raw:
-        start = item.stmt_location
-        end = start + item.stmt_len if item.stmt_len else _last_token_end(text, start)
+    for item in tree.get("stmts", []):
+        location = item.get("stmt_location", 0)
+        start = to_chars(location)
+        end = to_chars(location + item["stmt_len"]) if item.get("stmt_len") else _last_token_end(text, start)
         body = text[start:end].strip()
         if not body:
             continue
-        statements.append(Statement(body, text.count("\n", 0, start) + 1, start))
+        statement = Statement(body, text.count("\n", 0, start) + 1, start)
+        statements.append(statement)
         history.append(text[previous_end:end].strip().lstrip(";").strip())
         previous_end = end
+        problem = refusal(item["stmt"], statement, shown)
+        if problem is not None:
+            refused.append(problem)
+    if refused:
+        raise MigrationFileError(f"{shown}: statements that break atomicity", refused)
     return statements, history
+
+
+def _char_offsets(text: str):
+    """Map libpg_query's byte offsets to character offsets (identity for ASCII text)."""
+    if text.isascii():
+        return lambda offset: offset
+    encoded = text.encode("utf-8")
+    return lambda offset: len(encoded[:offset].decode("utf-8", errors="ignore"))
 
 
 def _last_token_end(text: str, start: int) -> int:
@@ -182,31 +201,31 @@ def _last_token_end(text: str, start: int) -> int:
     return end
 
 
-def refusal(statement: Statement, shown: str) -> Problem | None:
-    """A Problem when the statement cannot run inside supadeploy's transaction."""
-    from pglast import ast, parser
+_CONCURRENT = {"IndexStmt": "CREATE INDEX CONCURRENTLY", "DropStmt": "DROP INDEX CONCURRENTLY",
+               "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW CONCURRENTLY"}
+_NEVER_IN_TRANSACTION = {"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
+                         "CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
+                         "AlterSystemStmt": "ALTER SYSTEM"}
 
-    node = parser.parse_sql(statement.text)[0].stmt
+
+def refusal(node: dict, statement: Statement, shown: str) -> Problem | None:
+    """A Problem when the parsed statement cannot run inside supadeploy's transaction."""
+    kind, fields = next(iter(node.items()))
     what: str | None = None
     template = _NOT_IN_TRANSACTION
-    if isinstance(node, ast.TransactionStmt):
+    if kind == "TransactionStmt":
         what = statement.text.split()[0].upper()
         template = _TRANSACTION_CONTROL
-    elif isinstance(node, (ast.IndexStmt, ast.DropStmt, ast.RefreshMatViewStmt)) and node.concurrent:
-        what = {"IndexStmt": "CREATE INDEX CONCURRENTLY", "DropStmt": "DROP INDEX CONCURRENTLY",
-                "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW CONCURRENTLY"}[type(node).__name__]
-    elif isinstance(node, ast.ReindexStmt) and any(
-            getattr(p, "defname", "") == "concurrently" for p in (node.params or ())):
+    elif kind in _CONCURRENT and fields.get("concurrent"):
+        what = _CONCURRENT[kind]
+    elif kind == "ReindexStmt" and any(
+            p.get("DefElem", {}).get("defname") == "concurrently" for p in fields.get("params", ())):
         what = "REINDEX CONCURRENTLY"
-    elif isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+    elif kind == "VacuumStmt" and fields.get("is_vacuumcmd"):
         what = "VACUUM"
-    elif isinstance(node, (ast.CreatedbStmt, ast.DropdbStmt)):
-        what = "CREATE/DROP DATABASE"
-    elif isinstance(node, (ast.CreateTableSpaceStmt, ast.DropTableSpaceStmt)):
-        what = "CREATE/DROP TABLESPACE"
-    elif isinstance(node, ast.AlterSystemStmt):
-        what = "ALTER SYSTEM"
-    elif isinstance(node, ast.CopyStmt) and node.filename is None:
+    elif kind in _NEVER_IN_TRANSACTION:
+        what = _NEVER_IN_TRANSACTION[kind]
+    elif kind == "CopyStmt" and not fields.get("filename"):
         what = "COPY FROM STDIN / TO STDOUT"
         template = "{what} needs a client-side data stream"
     if what is None:
