@@ -29,7 +29,8 @@ from .targets.base import QueryError, Target, single_json
 # pg_advisory_xact_lock key: 'supadeploy' folded into a bigint, fixed forever.
 ADVISORY_LOCK_KEY = 7310868521530181632
 ALREADY_APPLIED = "SD001"  # raised by the guard: another deploy applied it first
-ROLLED_BACK_ON_PURPOSE = "SD002"  # dry run or failed gate: DETAIL carries the result
+ROLLED_BACK_ON_PURPOSE = "SD002"  # dry run: DETAIL carries the result
+GATE_FAILED = "SD003"  # assertions failed before COMMIT: DETAIL carries the result
 MAX_REPLANS = 8
 MAX_RECONCILES = 5
 _DURATION_RE = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
@@ -70,7 +71,8 @@ class DeployOutcome:
     plan: Plan
     results: list[MigrationResult] = field(default_factory=list)
     gate_result: object | None = None  # the assertions' JSON when they ran inside the deploy
-    rolled_back: bool = False  # dry run: nothing committed
+    gate_failed: bool = False  # the gate rolled the deploy back
+    rolled_back: bool = False  # dry run or failed gate: nothing committed
     tables: int | None = None  # tables in public after the last transaction
 
     @property
@@ -148,9 +150,10 @@ def _apply_batch(target: Target, batch: list[Migration], options: ApplyOptions, 
     except QueryError as error:
         if error.sqlstate == ALREADY_APPLIED:
             raise _AppliedConcurrently() from None
-        if error.sqlstate == ROLLED_BACK_ON_PURPOSE:
+        if error.sqlstate in (ROLLED_BACK_ON_PURPOSE, GATE_FAILED):
             answer = json.loads(error.detail or "{}")
             outcome.rolled_back = True
+            outcome.gate_failed = error.sqlstate == GATE_FAILED
         else:
             raise _failure(target, script, batch, options, error) from None
     except OutcomeUnknown:
@@ -165,12 +168,7 @@ def _record(answer: dict, batch: list[Migration], outcome: DeployOutcome, on_res
         outcome.tables = int(answer["tables"])
     if "gate" in answer:
         outcome.gate_result = answer["gate"]
-        if answer.get("gate_failed"):
-            from .errors import AssertionsFailed
-
-            raise AssertionsFailed("assertions failed inside the deploy transaction: "
-                                   "everything was rolled back", [])
-    status = "would-apply" if outcome.rolled_back else "applied"
+    status = "rolled-back" if outcome.gate_failed else "would-apply" if outcome.rolled_back else "applied"
     for migration in batch:
         duration = durations.get(migration.version)
         result = MigrationResult(migration.version, migration.name, migration.display_path, status,

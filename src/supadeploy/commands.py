@@ -28,7 +28,7 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
         if args.command == "plan":
             _plan(target, migrations, args, report, reporter)
         elif args.command == "deploy":
-            _deploy(target, migrations, args, report, reporter)
+            _deploy(target, migrations, args, report, reporter, root)
         elif args.command == "status":
             _status(read_history(target), migrations, report)
         elif args.command == "verify":
@@ -57,10 +57,19 @@ def _plan(target, migrations: MigrationSet, args: argparse.Namespace, report: Re
 
 
 def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
-            reporter: Reporter) -> None:
+            reporter: Reporter, root: Path) -> None:
+    from . import assertions as checks
+    from .errors import AssertionsFailed, ConfigError
+
+    gate = args.gate if args.gate is not None else args.tx_mode == "all"
+    if gate and args.tx_mode != "all":
+        raise ConfigError("--gate needs --tx-mode all: in file mode earlier files commit before the checks run")
+    suite = _assertion_suite(args, root)
+    if gate and not suite:
+        gate = False
     options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=args.lock_timeout,
                            statement_timeout=args.statement_timeout, lock_wait=args.lock_wait,
-                           dry_run=args.dry_run)
+                           dry_run=args.dry_run, gate_sql=checks.gate_sql(suite) if gate else None)
 
     def on_result(result: MigrationResult) -> None:
         entry = result.__dict__.copy()
@@ -68,13 +77,47 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
         reporter.migration(entry)
 
     reporter.progress(f"Deploying {args.migrations_dir} to {report.target} "
-                      f"(tx-mode {args.tx_mode}{', dry run' if args.dry_run else ''})")
+                      f"(tx-mode {args.tx_mode}{', gated' if gate else ''}{', dry run' if args.dry_run else ''})")
     outcome = deploy(target, migrations, plan_options(args), options, on_result)
     _warn(report, reporter, outcome.plan.warnings)
     report.tables = outcome.tables
     report.pending = [m.version for m in outcome.plan.pending if m.version not in report.applied_versions]
     if not outcome.results:
         reporter.progress("Nothing to apply: the database is up to date.")
+    if not suite:
+        return
+    index = checks.ObjectIndex.build(migrations)
+    if outcome.gate_result is not None:
+        reporter.progress("Assertions (inside the deploy transaction, before COMMIT):")
+        results = checks.parse_results(outcome.gate_result, suite, index)
+    elif outcome.rolled_back and args.dry_run and not gate:
+        reporter.progress("Assertions skipped: a dry run without --gate rolls back before they could run.")
+        return
+    else:
+        reporter.progress("Assertions:")
+        results = checks.parse_results(_single(target.run(checks.verify_sql(suite))), suite, index)
+    checks.record_results(results, report, reporter)
+    failed = checks.failed_problems(results)
+    if failed:
+        where = " the deploy was rolled back: nothing was committed" if outcome.gate_failed else ""
+        raise AssertionsFailed(f"{len(failed)} of {len(results)} assertion(s) failed;{where}", failed)
+
+
+def _single(rows):
+    from .targets.base import single_json
+
+    return single_json(rows)
+
+
+def _assertion_suite(args: argparse.Namespace, root: Path) -> list:
+    from . import assertions as checks
+
+    if args.no_assertions:
+        return []
+    path = args.assertions or checks.default_assertions_path(root)
+    if path is None:
+        return []
+    return checks.load_assertions(path, checks.shown_path(path, root))
 
 
 def _status(history: History, migrations: MigrationSet, report: Report) -> None:

@@ -98,9 +98,13 @@ class Reporter:
         self.line(text)
 
     def migration(self, result: dict[str, Any]) -> None:
-        mark = {"applied": "✓", "would-apply": "○", "failed": "✗", "skipped": "-"}.get(result["status"], "?")
+        mark = {"applied": "✓", "would-apply": "○", "failed": "✗", "rolled-back": "↺", "skipped": "-"}.get(result["status"], "?")
         duration = f"{result['duration_ms']} ms" if result.get("duration_ms") is not None else ""
         self.line(f"  {mark} {result['version']}  {result['name']:<32} {result['status']:<12} {duration}")
+
+    def assertion(self, result: dict[str, Any]) -> None:
+        mark = "✓" if result["passed"] else "✗"
+        self.line(f"  {mark} {result['name']}: {result['message']}")
 
     # -- the end ---------------------------------------------------------------
     def finish(self, report: Report) -> None:
