@@ -123,8 +123,13 @@ class Run:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    """Run the CLI in-process, as a user would, and capture what it printed."""
+def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Run the CLI in-process, as a user would, and capture what it printed.
+
+    The working directory is a temp folder, so the default assertion file is not
+    picked up: tests that want assertions name the file.
+    """
+    monkeypatch.chdir(tmp_path)
     for name in ("SUPABASE_DB_URL", "SUPABASE_ACCESS_TOKEN", "SUPABASE_PROJECT_REF", "GITHUB_ACTIONS",
                  "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
         monkeypatch.delenv(name, raising=False)

@@ -120,3 +120,15 @@ def test_migrations_are_right_without_supabase_default_privileges(db_without_def
     assert grants == [("wt_profiles", "DELETE,INSERT,SELECT,UPDATE"), ("wt_webhook_events", "SELECT")]
     assert db.value("select count(*) from information_schema.role_table_grants "
                     "where grantee = 'anon' and table_name like 'wt\\_%'") == 0
+
+
+def test_dry_run_applies_and_verifies_then_rolls_back(db, run_cli, tmp_path):
+    report = tmp_path / "report.json"
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--tx-mode", "all",
+                     "--assertions", REPO / "assertions" / "welltrack.yml", "--dry-run", "--format", "json",
+                     "--report", report)
+    assert result.code == 0, result.out
+    assert [m["status"] for m in result.json["migrations"]] == ["would-apply"] * 9
+    assert len(result.json["assertions"]) == 36 and result.json["failed_assertions"] == []
+    assert db.history() == [] and db.tables() == 0
+    assert json.loads(report.read_text())["applied_versions"] == ALL

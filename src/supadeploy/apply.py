@@ -184,6 +184,7 @@ def build_transaction(batch: list[Migration], options: ApplyOptions, with_gate: 
     script = _Script()
     script.add(f"SET LOCAL lock_timeout = {literal(options.lock_wait)};\n"
                f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
+               + AFTER_LOCK +
                f"SET LOCAL lock_timeout = {literal(options.lock_timeout)};\n"
                f"SET LOCAL statement_timeout = {literal(options.statement_timeout)};\n")
     script.add(CREATE_HISTORY)
@@ -209,6 +210,13 @@ def build_transaction(batch: list[Migration], options: ApplyOptions, with_gate: 
     script.add("SELECT current_setting('supadeploy.result')::jsonb AS result;\n")
     return script
 
+
+# Waiting on an advisory lock does not process catalog invalidations, so after
+# it the session could still believe (from a cached negative lookup) that the
+# history schema the previous deploy just committed is absent, and CREATE ...
+# IF NOT EXISTS would collide. Reading pg_namespace takes a relation lock, which
+# processes pending invalidations first.
+AFTER_LOCK = "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = 'supabase_migrations';\n"
 
 ROLL_BACK_WITH_RESULT = f"""\
 DO $sd_dry_run$

@@ -73,7 +73,6 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("text", "json"), default="text")
     out.add_argument("--report", type=Path, help="also write the JSON report to this file")
-    out.add_argument("--junit", type=Path, help="write a JUnit XML report to this file")
     out.add_argument("--fail-on-warnings", action="store_true", help="exit 1 when there are warnings")
 
 
@@ -108,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             p["level"] == "warning" for p in report.problems):
         report.status, report.exit_code = "failed", 1
     report.duration_ms = int((time.monotonic() - started) * 1000)
-    reporter.finish(report)
+    reporter.finish(report, args.report)
     return report.exit_code
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import Problem
@@ -107,7 +108,9 @@ class Reporter:
         self.line(f"  {mark} {result['name']}: {result['message']}")
 
     # -- the end ---------------------------------------------------------------
-    def finish(self, report: Report) -> None:
+    def finish(self, report: Report, report_path: Path | None = None) -> None:
+        if report_path is not None:
+            report_path.write_text(self.secrets.scrub(json.dumps(report.to_dict(), indent=2, default=str)) + "\n")
         if self.format == "json":
             self._write(self.out, json.dumps(report.to_dict(), indent=2, default=str))
             return
