@@ -55,9 +55,9 @@ def open_target(settings: TargetSettings) -> Target:
         check_dsn(settings.db_url)
         return PostgresTarget(settings.db_url)
     if kind == "api":
-        from .api import ApiTarget
-
-        return ApiTarget.from_settings(settings)
+        # The Management API client is not part of this version yet: say so plainly.
+        raise ConfigError("the Management API target (--project-ref/--access-token) is not available in "
+                          "this version yet; use --db-url with the project's direct database URL")
     raise ConfigError(f"unknown target {kind!r}: use local, postgres or api")
 
 
