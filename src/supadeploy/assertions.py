@@ -565,41 +565,38 @@ def parse_results(raw: Any, assertions: list[Assertion], index: ObjectIndex) -> 
     return results
 
 
-def record_results(results: list[AssertionResult], report: Any, reporter: Any) -> None:
+def load_suite(path: Path | None, root: Path, required: bool) -> list[Assertion]:
+    """The assertion file given, else assertions/welltrack.yml under root, else none (or an error)."""
+    if path is None:
+        default = root / "assertions" / "welltrack.yml"
+        path = default if default.is_file() else None
+    if path is None:
+        if required:
+            raise AssertionFileError("no assertion file: pass --assertions FILE (or add assertions/welltrack.yml)")
+        return []
+    return load_assertions(path, shown_path(path, root))
+
+
+def check(suite: list[Assertion], raw_results: Any, migrations: MigrationSet | None, report: Any,
+          reporter: Any, rolled_back: bool = False) -> None:
+    """Record the results (from a verify request or a gate) and raise if any failed."""
+    results = parse_results(raw_results, suite, ObjectIndex.build(migrations))
     for result in results:
         report.assertions.append(result.as_dict())
         reporter.assertion(result.as_dict())
+    failed = [Problem(f"assertion failed: {r.name}: {r.message}", file=r.file, line=r.line,
+                      title=f"Assertion failed: {r.name}") for r in results if not r.passed]
+    if failed:
+        where = "; the deploy was rolled back: nothing was committed" if rolled_back else ""
+        raise AssertionsFailed(f"{len(failed)} of {len(results)} assertion(s) failed{where}", failed)
 
 
-def failed_problems(results: list[AssertionResult]) -> list[Problem]:
-    return [Problem(f"assertion failed: {r.name}: {r.message}", file=r.file, line=r.line,
-                    title=f"Assertion failed: {r.name}") for r in results if not r.passed]
-
-
-def default_assertions_path(root: Path) -> Path | None:
-    candidate = root / "assertions" / "welltrack.yml"
-    return candidate if candidate.is_file() else None
-
-
-def run_verify(target: Any, args: Any, report: Any, reporter: Any, root: Path) -> None:
-    """`supadeploy verify`: one request, every assertion, nothing left behind."""
-    from .migrations import load_migrations
+def verify(target: Any, suite: list[Assertion], migrations: MigrationSet | None, report: Any,
+           reporter: Any) -> None:
+    """One request, every assertion, nothing left behind."""
     from .targets.base import single_json
 
-    path = args.assertions or default_assertions_path(root)
-    if path is None:
-        raise AssertionFileError("no assertion file: pass --assertions FILE (or add assertions/welltrack.yml)")
-    assertions = load_assertions(path, shown_path(path, root))
-    try:
-        migrations = load_migrations(args.migrations_dir, display_root=root)
-    except Exception:  # noqa: BLE001 - verify works without readable migrations
-        migrations = None
-    results = parse_results(single_json(target.run(verify_sql(assertions))), assertions,
-                            ObjectIndex.build(migrations))
-    record_results(results, report, reporter)
-    failed = failed_problems(results)
-    if failed:
-        raise AssertionsFailed(f"{len(failed)} of {len(results)} assertion(s) failed", failed)
+    check(suite, single_json(target.run(verify_sql(suite))), migrations, report, reporter)
 
 
 def shown_path(path: Path, root: Path) -> str:

@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets.add(value)
     for url in (args.db_url, os.environ.get("SUPABASE_DB_URL")):
         secrets.add(_password_of(url))
-    reporter = _make_reporter(args, secrets)
+    reporter = Reporter(args.format, secrets=secrets)
     report = Report(command=args.command, dry_run=bool(args.dry_run))
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.status = exc.report_status
         report.exit_code = exc.exit_code
         for problem in exc.problems:
-            _add_problem(report, problem, "error")
+            report.add_problem(problem, "error")
             reporter.problem(problem)
     except KeyboardInterrupt:
         report.status, report.exit_code = "interrupted", 130
@@ -115,11 +115,6 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt()
 
 
-def _add_problem(report: Report, problem: Problem, level: str) -> None:
-    report.problems.append({"level": level, "message": problem.message, "file": problem.file,
-                            "line": problem.line, "title": problem.title})
-
-
 def _password_of(url: str | None) -> str | None:
     if not url:
         return None
@@ -130,10 +125,6 @@ def _password_of(url: str | None) -> str | None:
     except ValueError:
         return None
     return unquote(password) if password else None
-
-
-def _make_reporter(args: argparse.Namespace, secrets: Secrets) -> Reporter:
-    return Reporter(args.format, secrets=secrets)
 
 
 def entry() -> None:

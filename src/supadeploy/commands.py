@@ -6,11 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
-from .apply import ApplyOptions, DeployOutcome, MigrationResult, deploy, plan_only
+from .apply import ApplyOptions, MigrationResult, deploy, plan_only
 from .errors import Problem
 from .history import History
 from .migrations import MigrationSet, load_migrations
-from .plan import Plan, PlanOptions, read_history
+from .plan import PlanOptions, read_history
 from .reporting import Report, Reporter
 from .targets import TargetSettings, open_target
 
@@ -32,9 +32,10 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
         elif args.command == "status":
             _status(read_history(target), migrations, report)
         elif args.command == "verify":
-            from .assertions import run_verify
+            from . import assertions
 
-            run_verify(target, args, report, reporter, root)
+            suite = assertions.load_suite(args.assertions, root, required=True)
+            assertions.verify(target, suite, migrations, report, reporter)
     finally:
         report.round_trips = target.round_trips
         target.close()
@@ -59,12 +60,12 @@ def _plan(target, migrations: MigrationSet, args: argparse.Namespace, report: Re
 def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
             reporter: Reporter, root: Path) -> None:
     from . import assertions as checks
-    from .errors import AssertionsFailed, ConfigError
+    from .errors import ConfigError
 
     gate = args.gate if args.gate is not None else args.tx_mode == "all"
     if gate and args.tx_mode != "all":
         raise ConfigError("--gate needs --tx-mode all: in file mode earlier files commit before the checks run")
-    suite = _assertion_suite(args, root)
+    suite = [] if args.no_assertions else checks.load_suite(args.assertions, root, required=False)
     if gate and not suite:
         gate = False
     options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=args.lock_timeout,
@@ -86,38 +87,14 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
         reporter.progress("Nothing to apply: the database is up to date.")
     if not suite:
         return
-    index = checks.ObjectIndex.build(migrations)
     if outcome.gate_result is not None:
         reporter.progress("Assertions (inside the deploy transaction, before COMMIT):")
-        results = checks.parse_results(outcome.gate_result, suite, index)
-    elif outcome.rolled_back and args.dry_run and not gate:
+        checks.check(suite, outcome.gate_result, migrations, report, reporter, outcome.gate_failed)
+    elif outcome.rolled_back:
         reporter.progress("Assertions skipped: a dry run without --gate rolls back before they could run.")
-        return
     else:
         reporter.progress("Assertions:")
-        results = checks.parse_results(_single(target.run(checks.verify_sql(suite))), suite, index)
-    checks.record_results(results, report, reporter)
-    failed = checks.failed_problems(results)
-    if failed:
-        where = " the deploy was rolled back: nothing was committed" if outcome.gate_failed else ""
-        raise AssertionsFailed(f"{len(failed)} of {len(results)} assertion(s) failed;{where}", failed)
-
-
-def _single(rows):
-    from .targets.base import single_json
-
-    return single_json(rows)
-
-
-def _assertion_suite(args: argparse.Namespace, root: Path) -> list:
-    from . import assertions as checks
-
-    if args.no_assertions:
-        return []
-    path = args.assertions or checks.default_assertions_path(root)
-    if path is None:
-        return []
-    return checks.load_assertions(path, checks.shown_path(path, root))
+        checks.verify(target, suite, migrations, report, reporter)
 
 
 def _status(history: History, migrations: MigrationSet, report: Report) -> None:
@@ -141,8 +118,7 @@ def _time_of(version: str) -> str | None:
     return None
 
 
-def _warn(report: Report, reporter: Reporter, problems) -> None:
+def _warn(report: Report, reporter: Reporter, problems: tuple[Problem, ...] | list[Problem]) -> None:
     for problem in problems:
-        report.problems.append({"level": "warning", "message": problem.message, "file": problem.file,
-                                "line": problem.line, "title": problem.title})
+        report.add_problem(problem, "warning")
         reporter.problem(problem, "warning")

@@ -41,6 +41,10 @@ class Report:
     def failed_assertions(self) -> list[str]:
         return [a["name"] for a in self.assertions if not a["passed"]]
 
+    def add_problem(self, problem: Problem, level: str) -> None:
+        self.problems.append({"level": level, "message": problem.message, "file": problem.file,
+                              "line": problem.line, "title": problem.title})
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["applied_versions"] = self.applied_versions
@@ -63,10 +67,6 @@ class Secrets:
         for value in self._values:
             text = text.replace(value, "***")
         return text
-
-    @property
-    def values(self) -> list[str]:
-        return list(self._values)
 
 
 class Reporter:

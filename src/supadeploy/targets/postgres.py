@@ -51,7 +51,7 @@ class PostgresTarget:
                     f"the database connection was lost during a request: {_first_line(exc)}") from None
             position = diag.statement_position
             raise QueryError(exc.sqlstate, diag.message_primary or _first_line(exc),
-                             int(position) if position else None, None,
+                             int(position) if position else None,
                              diag.message_detail, diag.message_hint, diag.context) from None
         rows: list[Row] = []
         while True:
