@@ -116,12 +116,19 @@ ProgressHook = Callable[[MigrationResult], None]
 
 
 def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions,
-           options: ApplyOptions, on_result: ProgressHook | None = None) -> DeployOutcome:
-    """Plan, refuse if unsafe, apply; re-plan when a racing deploy got there first."""
+           options: ApplyOptions, on_result: ProgressHook | None = None,
+           on_plan: Callable[[Plan], None] | None = None) -> DeployOutcome:
+    """Plan, refuse if unsafe, apply; re-plan when a racing deploy got there first.
+
+    `on_plan` sees each plan before it is applied, so a caller knows what was
+    pending even when applying then fails.
+    """
     options.validate()
     results: list[MigrationResult] = []
     for _ in range(MAX_REPLANS):
         plan = make_plan(migrations, read_history(target), plan_options)
+        if on_plan:
+            on_plan(plan)
         plan.refuse_if_blocked()
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
@@ -155,7 +162,9 @@ def _apply_batch(target: Target, batch: list[Migration], options: ApplyOptions, 
             outcome.rolled_back = True
             outcome.gate_failed = error.sqlstate == GATE_FAILED
         else:
-            raise _failure(target, script, batch, options, error) from None
+            failure, culprit = _failure(target, script, batch, options, error)
+            _record_failure(batch, culprit, failure, outcome, on_result)
+            raise failure from None
     except OutcomeUnknown:
         answer = _reconcile(target, batch)
     _record(answer, batch, outcome, on_result, time.monotonic() - started, options)
@@ -174,6 +183,19 @@ def _record(answer: dict, batch: list[Migration], outcome: DeployOutcome, on_res
         result = MigrationResult(migration.version, migration.name, migration.display_path, status,
                                  int(duration) if duration is not None else int(elapsed * 1000 / len(batch)),
                                  len(migration.statements))
+        outcome.results.append(result)
+        if on_result:
+            on_result(result)
+
+
+def _record_failure(batch: list[Migration], culprit: Migration | None, failure: MigrationFailed,
+                    outcome: DeployOutcome, on_result: ProgressHook | None) -> None:
+    """The failed file, and the rest of its transaction, rolled back with it."""
+    for migration in batch:
+        failed = culprit is None or migration is culprit
+        result = MigrationResult(migration.version, migration.name, migration.display_path,
+                                 "failed" if failed else "rolled-back", None, len(migration.statements),
+                                 failure.problems[0].message if failed else "rolled back with the failed file")
         outcome.results.append(result)
         if on_result:
             on_result(result)
@@ -265,7 +287,7 @@ def _reconcile(target: Target, batch: list[Migration]) -> dict:
 
 
 def _failure(target: Target, script: _Script, batch: list[Migration], options: ApplyOptions,
-             error: QueryError) -> MigrationFailed:
+             error: QueryError) -> tuple[MigrationFailed, Migration | None]:
     """Turn a PostgreSQL error into file, line, SQLSTATE and message."""
     position = error.position
     located = script.locate(position) if position else None
@@ -288,7 +310,7 @@ def _failure(target: Target, script: _Script, batch: list[Migration], options: A
     title = f"Migration {migration.version} failed" if migration else "Migration failed"
     problem = Problem(text + "\nNothing of this transaction was committed.",
                       file=migration.display_path if migration else None, line=line, title=title)
-    return MigrationFailed(f"{problem}", [problem])
+    return MigrationFailed(f"{problem}", [problem]), migration
 
 
 LOCATE_SQL = """\

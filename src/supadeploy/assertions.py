@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import AssertionFileError, AssertionsFailed, Problem
-from .migrations import MigrationSet
+from .migrations import MigrationSet, shown_path
 from .apply import GATE_FAILED
 from .sqltext import literal
 
@@ -597,10 +597,3 @@ def verify(target: Any, suite: list[Assertion], migrations: MigrationSet | None,
     from .targets.base import single_json
 
     check(suite, single_json(target.run(verify_sql(suite))), migrations, report, reporter)
-
-
-def shown_path(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()

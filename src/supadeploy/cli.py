@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .errors import Problem, SupadeployError
-from .reporting import Report, Reporter, Secrets
+from .reporting import GitHub, Report, Reporter
 
 COMMANDS = ("plan", "deploy", "verify", "status")
 
@@ -73,18 +73,19 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("text", "json"), default="text")
     out.add_argument("--report", type=Path, help="also write the JSON report to this file")
+    out.add_argument("--junit", type=Path, help="also write JUnit XML (a test case per migration and assertion)")
     out.add_argument("--fail-on-warnings", action="store_true", help="exit 1 when there are warnings")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    secrets = Secrets()
+    reporter = Reporter(args.format, github=GitHub.from_environ())
     for value in (args.access_token, os.environ.get("SUPABASE_ACCESS_TOKEN")):
-        secrets.add(value)
+        reporter.secrets.add(value)
     for url in (args.db_url, os.environ.get("SUPABASE_DB_URL")):
-        secrets.add(_password_of(url))
-    reporter = Reporter(args.format, secrets=secrets)
+        for password in _passwords_of(url):
+            reporter.secrets.add(password)
     report = Report(command=args.command, dry_run=bool(args.dry_run))
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -96,18 +97,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         report.status = exc.report_status
         report.exit_code = exc.exit_code
         for problem in exc.problems:
-            report.add_problem(problem, "error")
+            report.add_problem(problem, "error", fatal=True)
             reporter.problem(problem)
     except KeyboardInterrupt:
         report.status, report.exit_code = "interrupted", 130
-        reporter.problem(Problem("interrupted: nothing further was sent"))
+        problem = Problem("interrupted: nothing further was sent")
+        report.add_problem(problem, "error", fatal=True)
+        reporter.problem(problem)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if report.exit_code == 0 and args.fail_on_warnings and any(
             p["level"] == "warning" for p in report.problems):
         report.status, report.exit_code = "failed", 1
     report.duration_ms = int((time.monotonic() - started) * 1000)
-    reporter.finish(report, args.report)
+    reporter.finish(report, args.report, args.junit)
     return report.exit_code
 
 
@@ -115,16 +118,17 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt()
 
 
-def _password_of(url: str | None) -> str | None:
+def _passwords_of(url: str | None) -> tuple[str, ...]:
+    """A URL's password as written and decoded: either form could be printed."""
     if not url:
-        return None
+        return ()
     from urllib.parse import unquote, urlsplit
 
     try:
         password = urlsplit(url).password
     except ValueError:
-        return None
-    return unquote(password) if password else None
+        return ()
+    return (password, unquote(password)) if password else ()
 
 
 def entry() -> None:

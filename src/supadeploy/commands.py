@@ -9,8 +9,8 @@ from pathlib import Path
 from .apply import ApplyOptions, MigrationResult, deploy, plan_only
 from .errors import Problem
 from .history import History
-from .migrations import MigrationSet, load_migrations
-from .plan import PlanOptions, read_history
+from .migrations import MigrationSet, load_migrations, shown_path
+from .plan import Plan, PlanOptions, read_history
 from .reporting import Report, Reporter
 from .targets import TargetSettings, open_target
 
@@ -35,7 +35,8 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
             from . import assertions
 
             suite = assertions.load_suite(args.assertions, root, required=True)
-            assertions.verify(target, suite, migrations, report, reporter)
+            with reporter.phase(f"Assertions: {report.target}"):
+                assertions.verify(target, suite, migrations, report, reporter)
     finally:
         report.round_trips = target.round_trips
         target.close()
@@ -48,13 +49,17 @@ def plan_options(args: argparse.Namespace) -> PlanOptions:
 
 def _plan(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
           reporter: Reporter) -> None:
-    plan = plan_only(target, migrations, plan_options(args))
-    _warn(report, reporter, plan.warnings)
-    report.pending = [m.version for m in plan.pending]
-    reporter.progress(f"{len(plan.pending)} pending migration(s) on {report.target}:")
-    for migration in plan.pending:
-        reporter.progress(f"  ○ {migration.version}  {migration.name}  ({len(migration.statements)} statements)")
+    with reporter.phase(f"Plan: {report.target}"):
+        plan = plan_only(target, migrations, plan_options(args))
+        _warn(report, reporter, plan.warnings)
+        report.pending = [m.version for m in plan.pending]
+        reporter.progress(f"{len(plan.pending)} pending migration(s) on {report.target}:")
+        for migration in plan.pending:
+            reporter.progress(f"  ○ {migration.version}  {migration.name}  ({len(migration.statements)} statements)")
     plan.refuse_if_blocked()
+    if plan.pending:
+        _note(report, reporter, f"{len(plan.pending)} migration(s) would be applied: "
+                                f"{', '.join(m.version for m in plan.pending[:20])}{' …' if len(plan.pending) > 20 else ''}")
 
 
 def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
@@ -77,24 +82,31 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
         report.migrations.append(entry)
         reporter.migration(entry)
 
-    reporter.progress(f"Deploying {args.migrations_dir} to {report.target} "
-                      f"(tx-mode {args.tx_mode}{', gated' if gate else ''}{', dry run' if args.dry_run else ''})")
-    outcome = deploy(target, migrations, plan_options(args), options, on_result)
-    _warn(report, reporter, outcome.plan.warnings)
-    report.tables = outcome.tables
-    report.pending = [m.version for m in outcome.plan.pending if m.version not in report.applied_versions]
-    if not outcome.results:
-        reporter.progress("Nothing to apply: the database is up to date.")
+    mode = f"tx-mode {args.tx_mode}{', gated' if gate else ''}{', dry run' if args.dry_run else ''}"
+    with reporter.phase(f"Deploy {shown_path(args.migrations_dir, root)} to {report.target} ({mode})"):
+        plans: list[Plan] = []
+        try:
+            outcome = deploy(target, migrations, plan_options(args), options, on_result, plans.append)
+        finally:
+            if plans:
+                report.pending = [m.version for m in plans[-1].pending if m.version not in report.applied_versions]
+        _warn(report, reporter, outcome.plan.warnings)
+        report.tables = outcome.tables
+        if not outcome.results:
+            reporter.progress("Nothing to apply: the database is up to date.")
+    if args.dry_run and outcome.results:
+        _note(report, reporter, f"Dry run: {len(outcome.results)} migration(s) would be applied; "
+                                "everything was rolled back, nothing was committed")
     if not suite:
         return
     if outcome.gate_result is not None:
-        reporter.progress("Assertions (inside the deploy transaction, before COMMIT):")
-        checks.check(suite, outcome.gate_result, migrations, report, reporter, outcome.gate_failed)
+        with reporter.phase("Assertions (inside the deploy transaction, before COMMIT)"):
+            checks.check(suite, outcome.gate_result, migrations, report, reporter, outcome.gate_failed)
     elif outcome.rolled_back:
         reporter.progress("Assertions skipped: a dry run without --gate rolls back before they could run.")
     else:
-        reporter.progress("Assertions:")
-        checks.verify(target, suite, migrations, report, reporter)
+        with reporter.phase("Assertions"):
+            checks.verify(target, suite, migrations, report, reporter)
 
 
 def _status(history: History, migrations: MigrationSet, report: Report) -> None:
@@ -122,3 +134,9 @@ def _warn(report: Report, reporter: Reporter, problems: tuple[Problem, ...] | li
     for problem in problems:
         report.add_problem(problem, "warning")
         reporter.problem(problem, "warning")
+
+
+def _note(report: Report, reporter: Reporter, message: str) -> None:
+    problem = Problem(message, title=f"supadeploy {report.command}")
+    report.add_problem(problem, "notice")
+    reporter.problem(problem, "notice")

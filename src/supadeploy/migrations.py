@@ -77,7 +77,7 @@ def load_migrations(directory: Path, display_root: Path | None = None) -> Migrat
     seen: dict[str, str] = {}
     migrations: list[Migration] = []
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
-        shown = _display(path, display_root)
+        shown = shown_path(path, display_root)
         match = FILENAME_RE.match(path.name)
         if not match:
             if path.suffix == ".sql":
@@ -260,7 +260,8 @@ def fingerprint_statements(statements: tuple[str, ...] | list[str]) -> str:
     return digest.hexdigest()
 
 
-def _display(path: Path, root: Path | None) -> str:
+def shown_path(path: Path, root: Path | None) -> str:
+    """A path as annotations want it: relative to the repository root when inside it."""
     if root is not None:
         try:
             return path.resolve().relative_to(root.resolve()).as_posix()

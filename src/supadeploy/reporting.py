@@ -1,18 +1,29 @@
 """The reporting layer: the only module that prints or writes reports.
 
 Everything the user sees passes through `Reporter`, which scrubs registered
-secrets from every line, so a token or password never reaches output.
+secrets from every line, so a token or password never reaches output. On a
+GitHub runner (`GITHUB_ACTIONS=true`) it also speaks the runner's language:
+annotations, groups, masks, a job summary and step outputs.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import secrets as _random
 import sys
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, Iterator, Mapping, TextIO
 
 from .errors import Problem
+
+LEVELS = ("error", "warning", "notice")
+ANNOTATIONS_PER_KIND = 10  # what GitHub shows per step and kind
+MESSAGE_LIMIT = 4000  # GitHub cuts annotation messages at 4,096 characters
+SUMMARY_LIMIT = 1024 * 1024 - 16 * 1024  # under GitHub's 1 MiB per step, with room to spare
+OUTPUT_REPORT_LIMIT = 256 * 1024  # the `report` output; the full report goes to --report
 
 
 @dataclass
@@ -21,7 +32,7 @@ class Report:
 
     command: str
     target: str = ""
-    status: str = "success"  # success | failed | refused | error
+    status: str = "success"  # success | failed | refused | error | interrupted
     exit_code: int = 0
     dry_run: bool = False
     migrations: list[dict[str, Any]] = field(default_factory=list)
@@ -41,9 +52,10 @@ class Report:
     def failed_assertions(self) -> list[str]:
         return [a["name"] for a in self.assertions if not a["passed"]]
 
-    def add_problem(self, problem: Problem, level: str) -> None:
+    def add_problem(self, problem: Problem, level: str, fatal: bool = False) -> None:
+        """Record a finding; `fatal` marks what stopped the run (ranked first)."""
         self.problems.append({"level": level, "message": problem.message, "file": problem.file,
-                              "line": problem.line, "title": problem.title})
+                              "line": problem.line, "title": problem.title, "fatal": fatal})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -53,15 +65,26 @@ class Report:
 
 
 class Secrets:
-    """Values that must never be printed: registered as soon as they are known."""
+    """Values that must never be printed: registered as soon as they are known.
 
-    def __init__(self) -> None:
+    `on_add` lets the GitHub layer emit `::add-mask::` the moment a secret is
+    known, before anything could print it.
+    """
+
+    def __init__(self, on_add: Callable[[str], None] | None = None) -> None:
         self._values: list[str] = []
+        self.on_add = on_add
 
     def add(self, value: str | None) -> None:
         if value and len(value) >= 4 and value not in self._values:
             self._values.append(value)
             self._values.sort(key=len, reverse=True)
+            if self.on_add is not None:
+                self.on_add(value)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(self._values)
 
     def scrub(self, text: str) -> str:
         for value in self._values:
@@ -69,31 +92,289 @@ class Secrets:
         return text
 
 
+# --- GitHub workflow commands ------------------------------------------------
+
+def escape_data(text: str) -> str:
+    """Workflow-command message escaping (actions/toolkit `escapeData`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Workflow-command property escaping (actions/toolkit `escapeProperty`)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(command: str, message: str, properties: Mapping[str, Any] | None = None) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in (properties or {}).items()
+                     if value not in (None, ""))
+    return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def annotation(level: str, problem: dict[str, Any]) -> str:
+    message = problem["message"]
+    if len(message) > MESSAGE_LIMIT:
+        message = message[:MESSAGE_LIMIT] + " … (cut; see the job log)"
+    properties = {"file": problem.get("file"), "line": problem.get("line") if problem.get("file") else None,
+                  "title": problem.get("title")}
+    return workflow_command(level, message, properties)
+
+
+def rank(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most important first: what stopped the run, then findings with a file and line, then the rest."""
+    return sorted(problems, key=lambda p: (not p.get("fatal"), not (p.get("file") and p.get("line"))))
+
+
+def annotations(problems: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """The annotation lines GitHub will show, and the findings left for the log only.
+
+    GitHub shows at most 10 of a kind per step: with more, the 9 most
+    important are annotated and the 10th says how many more there are.
+    """
+    lines: list[str] = []
+    overflow: list[dict[str, Any]] = []
+    for level in LEVELS:
+        found = rank([p for p in problems if p["level"] == level])
+        if len(found) <= ANNOTATIONS_PER_KIND:
+            lines += [annotation(level, p) for p in found]
+            continue
+        shown, rest = found[:ANNOTATIONS_PER_KIND - 1], found[ANNOTATIONS_PER_KIND - 1:]
+        lines += [annotation(level, p) for p in shown]
+        files = sorted({p["file"] for p in rest if p.get("file")})
+        where = f" in {', '.join(files[:5])}{' …' if len(files) > 5 else ''}" if files else ""
+        noun = {"error": "error", "warning": "warning", "notice": "notice"}[level]
+        lines.append(workflow_command(level, f"{len(rest)} more {noun}s{where}: see the job log and summary",
+                                      {"title": f"{len(rest)} more {noun}s"}))
+        overflow += rest
+    return lines, overflow
+
+
+def output_entry(name: str, value: str, delimiter: str) -> str:
+    """One GITHUB_OUTPUT entry in heredoc form, as actions/toolkit writes it."""
+    if delimiter in value or delimiter in name:
+        raise ValueError("the output delimiter occurs in the value")
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def new_delimiter() -> str:
+    return f"ghadelimiter_{_random.token_hex(16)}"
+
+
+def step_outputs(report: Report) -> dict[str, str]:
+    """The action's outputs; lists are JSON arrays so workflows can `fromJSON` them."""
+    compact = json.dumps(report.to_dict(), separators=(",", ":"), default=str)
+    if len(compact) > OUTPUT_REPORT_LIMIT:
+        slim = report.to_dict()
+        for key in ("migrations", "assertions", "status_rows", "problems"):
+            slim[key] = [] if key != "assertions" else [a for a in slim[key] if not a["passed"]][:100]
+        slim["truncated"] = True
+        compact = json.dumps(slim, separators=(",", ":"), default=str)
+    return {
+        "status": report.status,
+        "applied-count": str(len(report.applied_versions)),
+        "pending-count": str(len(report.pending)),
+        "applied-versions": json.dumps(report.applied_versions),
+        "failed-assertions": json.dumps(report.failed_assertions),
+        "report": compact,
+    }
+
+
+# --- Markdown job summary ----------------------------------------------------
+
+def _cell(value: Any, limit: int = 300) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+
+STATUS_ICONS = {"applied": "✅ applied", "would-apply": "🔍 would apply", "rolled-back": "↩️ rolled back",
+                "failed": "❌ failed", "skipped": "⏭️ skipped"}
+
+
+def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
+    """GitHub-flavoured Markdown; never more than `limit` bytes (rows beyond it are counted, not shown)."""
+    head = [f"## supadeploy {report.command}: {'✅' if report.exit_code == 0 else '❌'} {report.status}", "",
+            f"{_cell(summary_line(report), 1000)}", ""]
+    errors = [p for p in rank(report.problems) if p["level"] == "error"]
+    sections: list[tuple[str, list[str], list[str]]] = []
+    if errors:
+        sections.append(("### Errors", [], [f"- {_cell(_where(p) + p['message'], 1000)}" for p in errors]))
+    if report.migrations:
+        sections.append(("### Migrations", ["| Version | Name | Status | Duration |", "|---|---|---|---:|"],
+                         [f"| {_cell(m['version'])} | {_cell(m['name'])} | {STATUS_ICONS.get(m['status'], _cell(m['status']))} "
+                          f"| {'' if m.get('duration_ms') is None else str(m['duration_ms']) + ' ms'} |"
+                          for m in report.migrations]))
+    if report.pending and report.command in ("plan", "status"):
+        sections.append(("### Pending", [], [f"- `{_cell(v)}`" for v in report.pending]))
+    if report.assertions:
+        passed = len(report.assertions) - len(report.failed_assertions)
+        sections.append((f"### Assertions: {passed}/{len(report.assertions)} passed",
+                         ["| Result | Assertion | Message |", "|---|---|---|"],
+                         [f"| {'✅ pass' if a['passed'] else '❌ fail'} | {_cell(a['name'])} | "
+                          f"{_cell(_where(a) if not a['passed'] else '')}{_cell(a['message'])} |"
+                          for a in sorted(report.assertions, key=lambda a: a["passed"])]))
+    warnings = [p for p in report.problems if p["level"] == "warning"]
+    if warnings:
+        sections.append(("### Warnings", [], [f"- {_cell(_where(p) + p['message'], 1000)}" for p in warnings]))
+    parts = ["\n".join(head) + "\n"]
+    budget = limit - 200 - _size(parts[0])  # 200: room for the closing "rows not shown" line
+    for title, header, rows in sections:
+        block = "\n".join([title, "", *header]) + "\n"
+        budget -= _size(block)
+        if budget < 0:
+            break
+        parts.append(block)
+        shown = 0
+        for row in rows:
+            budget -= _size(row) + 1
+            if budget < 0:
+                break
+            parts.append(row + "\n")
+            shown += 1
+        if shown < len(rows):
+            parts.append(f"\n_… {len(rows) - shown} more row(s) not shown (summary size limit): "
+                         "see the `report` output._\n")
+            break
+        parts.append("\n")
+    return "".join(parts)
+
+
+def _size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _where(item: dict[str, Any]) -> str:
+    if item.get("file") and item.get("line"):
+        return f"{item['file']}:{item['line']}: "
+    return f"{item['file']}: " if item.get("file") else ""
+
+
+# --- JUnit XML ---------------------------------------------------------------
+
+def junit_xml(report: Report) -> str:
+    """One test case per migration and per assertion, for any CI test reporter."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name=f"supadeploy {report.command}")
+    migrations = ET.SubElement(root, "testsuite", name="migrations")
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    for m in report.migrations:
+        case = ET.SubElement(migrations, "testcase", classname="migrations", name=f"{m['version']}_{m['name']}",
+                             time=f"{(m.get('duration_ms') or 0) / 1000:.3f}")
+        counts["tests"] += 1
+        if m["status"] == "failed":
+            counts["failures"] += 1
+            failure = ET.SubElement(case, "failure", message=m.get("message") or "migration failed")
+            failure.text = m.get("message") or ""
+        elif m["status"] != "applied":
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message=m["status"])
+    migrations.attrib.update({k: str(v) for k, v in counts.items()})
+    checks = ET.SubElement(root, "testsuite", name="assertions")
+    failures = 0
+    for a in report.assertions:
+        case = ET.SubElement(checks, "testcase", classname=f"assertions.{a['kind']}", name=a["name"])
+        if a.get("file"):
+            case.set("file", a["file"])
+        if a.get("line"):
+            case.set("line", str(a["line"]))
+        if not a["passed"]:
+            failures += 1
+            failure = ET.SubElement(case, "failure", message=a["message"])
+            failure.text = f"{_where(a)}{a['message']}"
+    checks.attrib.update({"tests": str(len(report.assertions)), "failures": str(failures)})
+    errors = [p for p in report.problems if p["level"] == "error" and p.get("fatal")]
+    if errors and not report.migrations and not report.assertions:
+        run = ET.SubElement(root, "testsuite", name="run", tests="1", failures="1")
+        case = ET.SubElement(run, "testcase", classname="supadeploy", name=report.command)
+        ET.SubElement(case, "failure", message=errors[0]["message"]).text = "\n".join(
+            _where(p) + p["message"] for p in errors)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# --- the reporter ------------------------------------------------------------
+
+@dataclass
+class GitHub:
+    """Where the runner wants its files; present only when GITHUB_ACTIONS=true."""
+
+    output: Path | None = None
+    summary: Path | None = None
+    delimiter: Callable[[], str] = new_delimiter
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str] | None = None) -> "GitHub | None":
+        env = os.environ if env is None else env
+        if env.get("GITHUB_ACTIONS") != "true":
+            return None
+        return cls(output=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
+                   summary=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None)
+
+
 class Reporter:
-    """Terminal output: a progress line per step, then a summary (or JSON on stdout)."""
+    """Terminal output: a progress line per step, then a summary (or JSON on stdout).
+
+    With `github` set, problems become ranked annotations at the end, phases
+    become log groups, secrets are masked, and the summary and outputs files
+    are written.
+    """
 
     def __init__(self, fmt: str = "text", out: TextIO | None = None, err: TextIO | None = None,
-                 secrets: Secrets | None = None) -> None:
+                 secrets: Secrets | None = None, github: GitHub | None = None) -> None:
         self.format = fmt
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+        self.github = github
         self.secrets = secrets or Secrets()
+        if github is not None:
+            for value in self.secrets.values:
+                self._mask(value)
+            self.secrets.on_add = self._mask
 
     # -- low level -------------------------------------------------------------
     def _write(self, stream: TextIO, text: str) -> None:
         stream.write(self.secrets.scrub(text) + "\n")
         stream.flush()
 
+    @property
+    def _log(self) -> TextIO:
+        """Human lines and workflow commands: stdout, unless stdout carries JSON."""
+        return self.err if self.format == "json" else self.out
+
+    def _mask(self, value: str) -> None:
+        # The one place a secret is written: the runner consumes the line and hides the value.
+        self._log.write(workflow_command("add-mask", value) + "\n")
+        self._log.flush()
+
     def line(self, text: str) -> None:
-        """A human line: stdout in text mode, stderr when stdout carries JSON."""
-        self._write(self.err if self.format == "json" else self.out, text)
+        self._write(self._log, text)
 
     # -- events ----------------------------------------------------------------
     def problem(self, problem: Problem, level: str = "error") -> None:
-        label = {"error": "error", "warning": "warning", "notice": "note"}[level]
-        where = problem.where()
-        prefix = f"{where}: " if where else ""
-        self.line(f"{label}: {prefix}{problem.message}")
+        """Terminal: printed now. GitHub: kept, ranked and annotated in `finish`."""
+        if self.github is None:
+            self._print_problem({"level": level, "message": problem.message, "file": problem.file,
+                                 "line": problem.line})
+
+    def _print_problem(self, p: dict[str, Any]) -> None:
+        label = {"error": "error", "warning": "warning", "notice": "note"}[p["level"]]
+        where = _where(p)
+        self.line(f"{label}: {where}{p['message']}")
+
+    @contextmanager
+    def phase(self, title: str) -> Iterator[None]:
+        """A collapsible log group on GitHub; a heading line elsewhere."""
+        if self.github is not None:
+            self.line(workflow_command("group", title))
+        else:
+            self.line(title)
+        try:
+            yield
+        finally:
+            if self.github is not None:
+                self.line("::endgroup::")
 
     def progress(self, text: str) -> None:
         self.line(text)
@@ -108,15 +389,38 @@ class Reporter:
         self.line(f"  {mark} {result['name']}: {result['message']}")
 
     # -- the end ---------------------------------------------------------------
-    def finish(self, report: Report, report_path: Path | None = None) -> None:
+    def finish(self, report: Report, report_path: Path | None = None, junit_path: Path | None = None) -> None:
         if report_path is not None:
             report_path.write_text(self.secrets.scrub(json.dumps(report.to_dict(), indent=2, default=str)) + "\n")
+        if junit_path is not None:
+            junit_path.write_text(self.secrets.scrub(junit_xml(report)), encoding="utf-8")
+        if self.github is not None:
+            self._finish_github(report)
         if self.format == "json":
             self._write(self.out, json.dumps(report.to_dict(), indent=2, default=str))
             return
         if report.status_rows:
             self._status_table(report.status_rows)
         self.line(summary_line(report))
+
+    def _finish_github(self, report: Report) -> None:
+        assert self.github is not None
+        lines, overflow = annotations(report.problems)
+        for p in overflow:
+            self._print_problem(p)
+        for text in lines:
+            self.line(text)
+        if self.github.summary is not None:
+            with self.github.summary.open("a", encoding="utf-8") as handle:
+                handle.write(self.secrets.scrub(job_summary(report)))
+        if self.github.output is not None:
+            with self.github.output.open("a", encoding="utf-8") as handle:
+                for name, value in step_outputs(report).items():
+                    value = self.secrets.scrub(value)
+                    delimiter = self.github.delimiter()
+                    while delimiter in value:
+                        delimiter = self.github.delimiter()
+                    handle.write(output_entry(name, value, delimiter))
 
     def _status_table(self, rows: list[dict[str, Any]]) -> None:
         header = f"  {'Local':<16} | {'Remote':<16} | Applied at (UTC)"

@@ -1,0 +1,190 @@
+"""Reporting: GitHub workflow commands, job summary, step outputs and JUnit, byte for byte."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from conftest import MIGRATIONS, REPO
+from supadeploy.errors import Problem
+from supadeploy.reporting import (GitHub, Report, Reporter, annotation, annotations, escape_data,
+                                  escape_property, job_summary, junit_xml)
+
+WELLTRACK = REPO / "assertions" / "welltrack.yml"
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """Read a GITHUB_OUTPUT file the way the runner does (heredoc entries)."""
+    values: dict[str, str] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        name, delimiter = line.split("<<", 1)
+        body = list(itertools.takewhile(lambda l: l != delimiter, lines))
+        values[name] = "\n".join(body)
+    return values
+
+
+def problem(message: str, level: str = "error", file: str | None = None, line: int | None = None,
+            fatal: bool = False, title: str = "supadeploy") -> dict:
+    return {"level": level, "message": message, "file": file, "line": line, "title": title, "fatal": fatal}
+
+
+def test_escaping_follows_the_toolkit_exactly():
+    assert escape_data("100%\r\nnext: a, b") == "100%25%0D%0Anext: a, b"
+    assert escape_property("100%\r\nnext: a, b") == "100%25%0D%0Anext%3A a%2C b"
+    # % is escaped first, so an existing escape sequence is not decoded by the runner.
+    assert escape_data("%0A") == "%250A"
+
+
+def test_annotation_escapes_message_file_and_title():
+    line = annotation("error", problem("50% done\nthen: failed, badly", file="migrations/000001_a,b:c%.sql",
+                                       line=40, title="Migration failed: x"))
+    assert line == ("::error file=migrations/000001_a%2Cb%3Ac%25.sql,line=40,title=Migration failed%3A x"
+                    "::50%25 done%0Athen: failed, badly")
+
+
+def test_annotation_without_file_has_no_line_and_long_messages_are_cut():
+    line = annotation("warning", problem("x" * 5000, level="warning", line=3))
+    assert line.startswith("::warning title=supadeploy::xxx") and "line=" not in line
+    assert len(line) < 4096
+
+
+def test_at_most_ten_per_kind_most_important_first_then_one_summary():
+    found = [problem(f"assertion {i}", file=f"migrations/00000{i % 9 + 1}_x.sql", line=i + 1) for i in range(20)]
+    found.insert(5, problem("deploy failed", fatal=True))
+    found += [problem("drift", level="warning", file="migrations/000001_x.sql")] * 3
+    lines, overflow = annotations(found)
+    errors = [l for l in lines if l.startswith("::error")]
+    assert len(errors) == 10 and len(overflow) == 12
+    assert errors[0] == "::error title=supadeploy::deploy failed"  # what stopped the run comes first
+    assert errors[1].startswith("::error file=migrations/000001_x.sql,line=1,")
+    assert errors[-1].startswith("::error title=12 more errors::12 more errors in migrations/")
+    assert len([l for l in lines if l.startswith("::warning")]) == 3
+
+
+def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
+    out, summary = tmp_path / "output", tmp_path / "summary"
+    delimiters = iter(["D1", "D2", "D3", "D4", "D5", "D6"])
+    stdout = io.StringIO()
+    reporter = Reporter(out=stdout, github=GitHub(output=out, summary=summary, delimiter=lambda: next(delimiters)))
+    reporter.secrets.add("sbp_secret_token")
+    report = Report(command="deploy", target="postgres", status="failed", exit_code=1)
+    report.migrations = [{"version": "000001", "name": "core", "file": "m/000001_core.sql", "status": "applied",
+                          "duration_ms": 12, "statements": 3, "message": ""}]
+    report.pending = ["000002"]
+    report.assertions = [{"name": "rls, all", "kind": "rls_enabled", "passed": False,
+                          "message": "RLS off: public.wt_x\nsecond line", "object": "public.wt_x",
+                          "file": "m/000001_core.sql", "line": 7}]
+    report.add_problem(Problem("assertion failed: rls, all: RLS off", "m/000001_core.sql", 7, "Assertion failed: rls"),
+                       "error", fatal=True)
+    with reporter.phase("Deploy"):
+        reporter.problem(Problem("kept for the end"), "error")
+    reporter.finish(report)
+    assert stdout.getvalue().split("\n")[:4] == [
+        "::add-mask::sbp_secret_token",
+        "::group::Deploy",
+        "::endgroup::",
+        "::error file=m/000001_core.sql,line=7,title=Assertion failed%3A rls::assertion failed: rls, all: RLS off",
+    ]
+    compact = json.dumps(report.to_dict(), separators=(",", ":"))
+    assert out.read_text() == (
+        "status<<D1\nfailed\nD1\n"
+        "applied-count<<D2\n1\nD2\n"
+        "pending-count<<D3\n1\nD3\n"
+        'applied-versions<<D4\n["000001"]\nD4\n'
+        'failed-assertions<<D5\n["rls, all"]\nD5\n'
+        f"report<<D6\n{compact}\nD6\n")
+    assert parse_outputs(out.read_text())["failed-assertions"] == '["rls, all"]'
+    text = summary.read_text()
+    assert "| 000001 | core | ✅ applied | 12 ms |" in text
+    assert "| ❌ fail | rls, all | m/000001_core.sql:7: RLS off: public.wt_x<br>second line |" in text
+
+
+def test_delimiter_never_occurs_in_the_value(tmp_path: Path):
+    out = tmp_path / "output"
+    candidates = iter(["failed", "ok_delim"] + [f"d{i}" for i in range(20)])
+    reporter = Reporter(out=io.StringIO(), github=GitHub(output=out, delimiter=lambda: next(candidates)))
+    reporter.finish(Report(command="plan", status="failed", exit_code=1))
+    assert out.read_text().startswith("status<<ok_delim\nfailed\nok_delim\n")
+
+
+def test_summary_markdown_escapes_cells_and_stays_under_one_mib():
+    report = Report(command="verify", target="api", status="failed", exit_code=1)
+    report.assertions = [{"name": f"check {i} | <b>", "kind": "sql", "passed": i % 2 == 0, "message": "m" * 280,
+                          "object": None, "file": "a.yml", "line": i} for i in range(20000)]
+    text = job_summary(report)
+    assert len(text.encode()) < 1024 * 1024
+    assert "check 1 \\| &lt;b&gt;" in text
+    assert text.rstrip().endswith("more row(s) not shown (summary size limit): see the `report` output._")
+    assert "✅ pass" not in text and text.count("❌ fail") > 1000  # failures are listed first
+
+
+def test_summary_exact_for_a_small_report():
+    report = Report(command="deploy", target="local", round_trips=2, duration_ms=5, tables=34)
+    report.migrations = [{"version": "000009", "name": "perf", "status": "would-apply", "duration_ms": None}]
+    report.dry_run = True
+    assert job_summary(report) == (
+        "## supadeploy deploy: ✅ success\n\n"
+        "deploy on local: success; would apply 1 migration(s); 34 tables in public; 2 round trip(s), 5 ms\n\n"
+        "### Migrations\n\n| Version | Name | Status | Duration |\n|---|---|---|---:|\n"
+        "| 000009 | perf | 🔍 would apply |  |\n\n")
+
+
+def test_junit_has_a_case_per_migration_and_assertion():
+    report = Report(command="deploy")
+    report.migrations = [{"version": "000001", "name": "a", "status": "applied", "duration_ms": 1500},
+                         {"version": "000002", "name": "b", "status": "failed", "duration_ms": None,
+                          "message": "m/000002_b.sql:40: 42703: column <x> does not exist"}]
+    report.assertions = [{"name": "34 tables", "kind": "table_count", "passed": True, "message": "34",
+                          "file": "a.yml", "line": 3},
+                         {"name": "rls", "kind": "rls_enabled", "passed": False, "message": "off & on",
+                          "file": "m/000001_a.sql", "line": 9}]
+    root = ET.fromstring(junit_xml(report))
+    suites = {s.get("name"): s for s in root}
+    assert suites["migrations"].get("tests") == "2" and suites["migrations"].get("failures") == "1"
+    cases = suites["migrations"].findall("testcase")
+    assert cases[0].get("time") == "1.500"
+    assert cases[1].find("failure").get("message").endswith("column <x> does not exist")
+    failure = suites["assertions"].findall("testcase")[1].find("failure")
+    assert failure.get("message") == "off & on" and failure.text == "m/000001_a.sql:9: off & on"
+
+
+def test_github_run_end_to_end_through_the_cli(db, run_cli, migrations_copy, tmp_path, monkeypatch):
+    """A failing migration on a runner: grouped log, one annotation at file:line, summary, outputs, JUnit."""
+    (migrations_copy / "000010_broken.sql").write_text("-- one\n-- two\nselect 1/0;\n")
+    out, summary = tmp_path / "gh_output", tmp_path / "gh_summary"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(tmp_path))
+    junit = tmp_path / "junit.xml"
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", migrations_copy, "--no-assertions",
+                     "--junit", junit)
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[0].startswith("::group::Deploy migrations to postgres")
+    errors = [l for l in lines if l.startswith("::error")]
+    assert errors == ["::error file=migrations/000010_broken.sql,line=3,title=Migration 000010 failed"
+                      "::22012: division by zero%0ANothing of this transaction was committed."]
+    outputs = parse_outputs(out.read_text())
+    assert outputs["status"] == "failed" and outputs["applied-count"] == "9" and outputs["pending-count"] == "1"
+    assert json.loads(outputs["applied-versions"])[-1] == "000009"
+    assert json.loads(outputs["report"])["exit_code"] == 1
+    assert "| 000010 | broken | ❌ failed |" in summary.read_text()
+    assert ET.parse(junit).getroot().find("testsuite").get("failures") == "1"
+
+
+def test_terminal_output_has_a_line_per_migration_and_a_summary(db, run_cli):
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--assertions", WELLTRACK)
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert sum(1 for l in lines if l.startswith("  ✓ 00000")) == 9
+    assert sum(1 for l in lines if l.startswith("  ✓ ")) == 9 + 36
+    assert lines[-1].startswith("deploy on postgres: success; applied 9 migration(s); 34 tables in public; "
+                                "assertions 36/36 passed;")
+    assert "::" not in result.out
