@@ -149,3 +149,42 @@ def migrations_copy(tmp_path: Path) -> Path:
     target = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, target)
     return target
+
+
+# --- the Management API twin --------------------------------------------------
+
+TOKEN = "sbp_" + "7f3a9c" * 6 + "d41e"  # shaped like a personal access token; must never be printed
+REF = "wtdeploytwinprojectx"
+
+
+def _twin(database: Database) -> Iterator[Any]:
+    from support.api_twin import ApiTwin
+
+    server = ApiTwin(database.dsn, TOKEN, REF, timeout_delay=1.5).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def twin(db: Database) -> Iterator[Any]:
+    """A loopback Management API over the test's database (tests/support/README.md)."""
+    yield from _twin(db)
+
+
+@pytest.fixture
+def twin18(pg18: Database) -> Iterator[Any]:
+    """The twin over a PostgreSQL 18 database only (for the long fault matrix)."""
+    yield from _twin(pg18)
+
+
+def api_args(server: Any, timeout: float = 1.0) -> list[str]:
+    """CLI arguments for the API target pointed at a twin (short read timeout for the fault tests)."""
+    return ["--project-ref", REF, "--access-token", TOKEN, "--api-url", server.url, "--api-timeout", str(timeout)]
+
+
+@pytest.fixture
+def second_db(db: Database, clusters: dict[str, Cluster]) -> Database:
+    """Another fresh database on the same server as `db`."""
+    return _new_database(clusters, db.server)

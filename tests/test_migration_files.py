@@ -107,9 +107,3 @@ def test_fingerprint_ignores_whitespace_comments_and_keyword_case_but_not_sql():
     assert fingerprint_statements(["create table t (id bigint)", "select 1"]) != base
     assert fingerprint_statements(["create table T2 (id int)", "select 1"]) != base
 
-
-def test_api_credentials_give_a_clear_configuration_error(mdir, run_cli):
-    result = run_cli("plan", "--project-ref", "abcdefghijklmnopqrst", "--access-token", "sbp_test_token_value",
-                     "--migrations-dir", mdir)
-    assert result.code == 2 and "Management API target" in result.out
-    assert "sbp_test_token_value" not in result.out + result.err

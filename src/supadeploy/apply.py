@@ -153,7 +153,7 @@ def _apply_batch(target: Target, batch: list[Migration], options: ApplyOptions, 
     script = build_transaction(batch, options, with_gate=with_gate)
     started = time.monotonic()
     try:
-        answer = single_json(target.run(script.text))
+        answer = single_json(target.run(script.text, safe_to_resend=options.dry_run))
     except QueryError as error:
         if error.sqlstate == ALREADY_APPLIED:
             raise _AppliedConcurrently() from None
@@ -267,15 +267,20 @@ def _guard_sql(version: str) -> str:
 def _reconcile(target: Target, batch: list[Migration]) -> dict:
     """After a lost answer, history says whether the transaction committed."""
     delay = 0.5
+    versions = ", ".join(m.version for m in batch)
     for attempt in range(MAX_RECONCILES):
         try:
             history = read_history(target)
-        except (OutcomeUnknown, TargetError):
+        except OutcomeUnknown:
             if attempt == MAX_RECONCILES - 1:
                 raise
             time.sleep(delay)
             delay *= 2
             continue
+        except TargetError as exc:  # the target already retried: say what is in doubt, resend nothing
+            raise TargetError(f"the answer to the transaction applying {versions} was lost, and migration "
+                              f"history could not be read afterwards ({exc}). It may or may not have "
+                              "committed: run `supadeploy status` before deploying again.") from None
         applied = history.by_version()
         recorded = [m.version in applied for m in batch]
         if all(recorded):
@@ -348,7 +353,7 @@ def _locate_by_replay(target: Target, batch: list[Migration], options: ApplyOpti
            + f"SELECT pg_temp.supadeploy_locate({text_array([s.text for _, s in pairs])}) AS result;\n"
            "DROP FUNCTION pg_temp.supadeploy_locate(text[]);\n")
     try:
-        answer = single_json(target.run(sql))
+        answer = single_json(target.run(sql, safe_to_resend=True))
     except (QueryError, TargetError):
         return None
     index = int(answer.get("index") or 0)

@@ -596,4 +596,4 @@ def verify(target: Any, suite: list[Assertion], migrations: MigrationSet | None,
     """One request, every assertion, nothing left behind."""
     from .targets.base import single_json
 
-    check(suite, single_json(target.run(verify_sql(suite))), migrations, report, reporter)
+    check(suite, single_json(target.run(verify_sql(suite), safe_to_resend=True)), migrations, report, reporter)

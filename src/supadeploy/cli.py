@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .errors import Problem, SupadeployError
+from .errors import EXIT_INTERNAL, Problem, SupadeployError
 from .reporting import GitHub, Report, Reporter
 
 COMMANDS = ("plan", "deploy", "verify", "status")
@@ -46,6 +46,8 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     target.add_argument("--project-ref", help="Supabase project ref (env SUPABASE_PROJECT_REF)")
     target.add_argument("--access-token", help="Supabase access token (env SUPABASE_ACCESS_TOKEN)")
     target.add_argument("--api-url", help="Management API base URL (default https://api.supabase.com)")
+    target.add_argument("--api-timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="read timeout per API request (default 75, above the API's own 60 s limit)")
     files = p.add_argument_group("files")
     files.add_argument("--migrations-dir", default="migrations", type=Path,
                        help="folder of <version>_<name>.sql files (default: migrations)")
@@ -99,6 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             report.add_problem(problem, "error", fatal=True)
             reporter.problem(problem)
+    except Exception as exc:  # noqa: BLE001 - a bug must still end in a report, scrubbed of secrets
+        import traceback
+
+        report.status, report.exit_code = "error", EXIT_INTERNAL
+        problem = Problem(f"internal error: {type(exc).__name__}: {exc}", title="supadeploy internal error")
+        report.add_problem(problem, "error", fatal=True)
+        reporter.problem(problem)
+        if os.environ.get("SUPADEPLOY_DEBUG"):
+            reporter.debug("".join(traceback.format_exception(exc)))
     except KeyboardInterrupt:
         report.status, report.exit_code = "interrupted", 130
         problem = Problem("interrupted: nothing further was sent")
@@ -112,6 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.duration_ms = int((time.monotonic() - started) * 1000)
     reporter.finish(report, args.report, args.junit)
     return report.exit_code
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("expected seconds between 0 and 3600")
+    return seconds
 
 
 def _terminate(signum: int, frame: Any) -> None:

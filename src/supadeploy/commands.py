@@ -17,13 +17,14 @@ from .targets import TargetSettings, open_target
 
 def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) -> None:
     settings = TargetSettings.from_env(args.target, args.db_url, args.project_ref, args.access_token,
-                                       args.api_url)
+                                       args.api_url, args.api_timeout)
     reporter.secrets.add(settings.access_token)
     report.target = settings.resolved_kind()
     root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
     migrations = load_migrations(args.migrations_dir, display_root=root)
     _warn(report, reporter, migrations.warnings)
     target = open_target(settings)
+    _warn(report, reporter, [Problem(w, title="Access token") for w in getattr(target, "warnings", [])])
     try:
         if args.command == "plan":
             _plan(target, migrations, args, report, reporter)

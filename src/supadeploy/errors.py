@@ -8,6 +8,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_FAILED = 1  # a migration or a check failed
 EXIT_BAD_INPUT = 2  # bad input or configuration
+EXIT_INTERNAL = 3  # a bug in supadeploy: reported, never a traceback with secrets
 
 
 @dataclass(frozen=True)

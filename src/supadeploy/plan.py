@@ -44,7 +44,7 @@ class Plan:
 
 
 def read_history(target: Target) -> History:
-    return parse_history(single_json(target.run(READ_HISTORY)))
+    return parse_history(single_json(target.run(READ_HISTORY, safe_to_resend=True)))
 
 
 def make_plan(migrations: MigrationSet, history: History, options: PlanOptions) -> Plan:

@@ -379,6 +379,13 @@ class Reporter:
     def progress(self, text: str) -> None:
         self.line(text)
 
+    def debug(self, text: str) -> None:
+        """Only with SUPADEPLOY_DEBUG; scrubbed like everything else; `::debug::` on a runner."""
+        if self.github is not None:
+            self.line(workflow_command("debug", text))
+        else:
+            self._write(self.err, text)
+
     def migration(self, result: dict[str, Any]) -> None:
         mark = {"applied": "✓", "would-apply": "○", "failed": "✗", "rolled-back": "↺", "skipped": "-"}.get(result["status"], "?")
         duration = f"{result['duration_ms']} ms" if result.get("duration_ms") is not None else ""

@@ -16,11 +16,13 @@ class TargetSettings:
     project_ref: str | None = None
     access_token: str | None = None
     api_url: str | None = None
+    api_timeout: float | None = None  # read timeout per API request, seconds
 
     @classmethod
     def from_env(cls, kind: str, db_url: str | None, project_ref: str | None, access_token: str | None,
-                 api_url: str | None) -> "TargetSettings":
+                 api_url: str | None, api_timeout: float | None = None) -> "TargetSettings":
         return cls(
+            api_timeout=api_timeout,
             kind=kind,
             db_url=db_url or os.environ.get("SUPABASE_DB_URL") or None,
             project_ref=project_ref or os.environ.get("SUPABASE_PROJECT_REF") or None,
@@ -55,9 +57,10 @@ def open_target(settings: TargetSettings) -> Target:
         check_dsn(settings.db_url)
         return PostgresTarget(settings.db_url)
     if kind == "api":
-        # The Management API client is not part of this version yet: say so plainly.
-        raise ConfigError("the Management API target (--project-ref/--access-token) is not available in "
-                          "this version yet; use --db-url with the project's direct database URL")
+        from .api import ApiLimits, ApiTarget
+
+        limits = ApiLimits(read_timeout=settings.api_timeout) if settings.api_timeout else ApiLimits()
+        return ApiTarget(settings.project_ref, settings.access_token, settings.api_url, limits)
     raise ConfigError(f"unknown target {kind!r}: use local, postgres or api")
 
 

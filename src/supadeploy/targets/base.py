@@ -36,8 +36,13 @@ class Target(Protocol):
     name: str
     round_trips: int
 
-    def run(self, sql: str) -> list[Row]:
-        """Send one text; return the last result set that has rows; raise QueryError."""
+    def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
+        """Send one text; return the last result set that has rows; raise QueryError.
+
+        `safe_to_resend` says the text changes nothing lasting (a read, or
+        work that is always rolled back), so a target may resend it after a
+        lost answer; otherwise a lost answer raises OutcomeUnknown.
+        """
 
     def close(self) -> None:
         """Release connections and anything the target started."""

@@ -34,8 +34,8 @@ class LocalTarget:
             self._inner = PostgresTarget(dsn)
         return self._inner
 
-    def run(self, sql: str) -> list[Row]:
-        return self._target().run(sql)
+    def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
+        return self._target().run(sql, safe_to_resend)
 
     def close(self) -> None:
         inner, self._inner = self._inner, None

@@ -36,7 +36,15 @@ class PostgresTarget:
                 raise ConfigError(f"invalid database URL: {_first_line(exc)}") from None
         return self._conn
 
-    def run(self, sql: str) -> list[Row]:
+    def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
+        try:
+            return self._run_once(sql)
+        except OutcomeUnknown:
+            if not safe_to_resend:
+                raise
+            return self._run_once(sql)  # a fresh connection, once
+
+    def _run_once(self, sql: str) -> list[Row]:
         import psycopg
 
         conn = self._connection()

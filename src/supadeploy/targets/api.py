@@ -1,0 +1,328 @@
+"""Target `api`: the Supabase Management API's query endpoint, through httpx.
+
+`POST {api-url}/v1/projects/{ref}/database/query` runs one SQL text as one
+implicit transaction and answers with the rows of the last result set that has
+rows (see ../shared/reference/supabase-platform.md). This client adds what a
+deploy needs on top: strict inputs, explicit timeouts, the rate limit kept on
+the client side, retries only where a resend cannot apply anything twice, and
+`OutcomeUnknown` where it could, so the engine reconciles through history.
+The token only ever travels in the Authorization header; no header, request
+or response object is ever printed or chained into an exception.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import random
+import re
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .. import __version__
+from ..errors import ConfigError, OutcomeUnknown, TargetError
+from .base import QueryError, Row
+
+DEFAULT_API_URL = "https://api.supabase.com"
+REF_RE = re.compile(r"^[a-z]{20}$")
+TOKEN_RE = re.compile(r"^sbp_(oauth_)?[a-f0-9]{40}$")
+REQUESTS_PER_MINUTE = 120  # Supabase's documented limit per user, project and endpoint
+ERROR_PREFIX = "Failed to run sql query: "
+LINE_RE = re.compile(r"^LINE (\d+): ")
+FIELD_RE = re.compile(r"^(DETAIL|HINT|QUERY|CONTEXT):  ?(.*)$")
+FIRST_RE = re.compile(r"^(?:(ERROR|FATAL|PANIC|WARNING):  )?(?:([0-9A-Z]{5}): )?(.*)$", re.S)
+UNREACHABLE_RE = re.compile(r"\b(ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\b")
+AMBIGUOUS_STATUSES = {500, 502, 503, 504, 520, 522, 524, 544}
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """Timeouts and retry bounds; tests shrink them, users rarely need to."""
+
+    connect_timeout: float = 10.0
+    read_timeout: float = 75.0  # above the API's ~60 s limit, so the server gives up first
+    max_attempts: int = 5  # per request, for failures that are safe to retry
+    max_wait: float = 180.0  # total time one request may spend waiting on rate limits and backoff
+    backoff: float = 0.5  # first exponential backoff step, seconds (then 1, 2, 4)
+    per_minute: int = REQUESTS_PER_MINUTE
+
+
+def check_ref(ref: str | None) -> str:
+    if not ref:
+        raise ConfigError("the API target needs a project ref: --project-ref or SUPABASE_PROJECT_REF")
+    if not REF_RE.match(ref):
+        raise ConfigError(f"invalid project ref {ref[:40]!r}: expected 20 lowercase letters "
+                          "(Project Settings → General → Reference ID)")
+    return ref
+
+
+def check_api_url(url: str) -> str:
+    """https always, plain http only for loopback (a local test server)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise ConfigError(f"invalid --api-url {url[:80]!r}") from None
+    if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"invalid --api-url {url[:80]!r}: expected https://host[:port][/path]")
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ConfigError(f"--api-url must use https (plain http is allowed only for loopback): {url[:80]!r}")
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def token_warning(token: str) -> str | None:
+    if TOKEN_RE.match(token):
+        return None
+    return ("the access token does not look like a personal access token (sbp_ + 40 hex); "
+            "going on, since OAuth tokens have other shapes")
+
+
+def parse_error(message: str, sql: str) -> QueryError:
+    """postgres-meta's error text → a structured error with the 1-based position in `sql`.
+
+    Lines: `ERROR:  <SQLSTATE>: <message>`, then optional `LINE n: <line>` with
+    a caret under the character, `DETAIL:`, `HINT:`, `QUERY:`, `CONTEXT:`.
+    The caret and the text that was sent give back the exact position.
+    """
+    text = message[len(ERROR_PREFIX):] if message.startswith(ERROR_PREFIX) else message
+    lines = text.rstrip("\n").split("\n")
+    first = FIRST_RE.match(lines[0])
+    sqlstate, primary = (first.group(2), first.group(3)) if first else (None, lines[0])
+    fields: dict[str, str] = {}
+    current: str | None = None
+    line_no = caret = None
+    i = 1
+    while i < len(lines):
+        line = lines[i]
+        match = LINE_RE.match(line)
+        if match and line_no is None and i + 1 < len(lines) and lines[i + 1].rstrip().endswith("^"):
+            line_no = int(match.group(1))
+            caret = len(lines[i + 1].rstrip()) - 1
+            i += 2
+            current = None
+            continue
+        field = FIELD_RE.match(line)
+        if field:
+            current = field.group(1)
+            fields[current] = field.group(2)
+        elif current is not None:
+            fields[current] += "\n" + line
+        else:
+            primary += "\n" + line
+        i += 1
+    position = position_of(sql, line_no, caret) if line_no is not None and caret is not None else None
+    return QueryError(sqlstate or "XX000", primary, position, fields.get("DETAIL"), fields.get("HINT"),
+                      fields.get("CONTEXT"))
+
+
+def position_of(sql: str, line_no: int, caret: int) -> int | None:
+    """Invert postgres-meta's caret: column = 5 + len(str(n)) + 2 + offset in line n."""
+    offset = caret - (7 + len(str(line_no)))
+    lines = sql.split("\n")
+    if offset < 0 or line_no < 1 or line_no > len(lines):
+        return None
+    return sum(len(line) + 1 for line in lines[:line_no - 1]) + offset + 1
+
+
+class RateLimiter:
+    """At most `per_minute` requests in any 60 s, and the server's own window when it says so."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self.clock = clock
+        self.sent: deque[float] = deque()
+        self.blocked_until = 0.0
+
+    def delay(self) -> float:
+        now = self.clock()
+        while self.sent and now - self.sent[0] >= 60.0:
+            self.sent.popleft()
+        wait = max(0.0, self.blocked_until - now)
+        if len(self.sent) >= self.per_minute:
+            wait = max(wait, 60.0 - (now - self.sent[0]))
+        return wait
+
+    def record(self) -> None:
+        self.sent.append(self.clock())
+
+    def server_said(self, headers: Any) -> None:
+        """X-RateLimit-Remaining: 0 means the next request would get 429: wait for the reset."""
+        remaining, reset = _number(headers.get("x-ratelimit-remaining")), _number(headers.get("x-ratelimit-reset"))
+        if remaining is not None and remaining <= 0 and reset is not None:
+            self.blocked_until = max(self.blocked_until, self.clock() + min(reset, 60.0))
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ApiTarget:
+    name = "api"
+
+    def __init__(self, project_ref: str | None, access_token: str | None, api_url: str | None = None,
+                 limits: ApiLimits = ApiLimits(), sleep: Callable[[float], None] = time.sleep) -> None:
+        self.ref = check_ref(project_ref)
+        if not access_token:
+            raise ConfigError("the API target needs an access token: --access-token or SUPABASE_ACCESS_TOKEN "
+                              "(create one at https://supabase.com/dashboard/account/tokens)")
+        if any(c.isspace() for c in access_token) or not access_token.isprintable():
+            raise ConfigError("the access token contains whitespace or control characters; check how it was pasted")
+        self.base_url = check_api_url(api_url or DEFAULT_API_URL)
+        self.warnings = [w for w in (token_warning(access_token),) if w]
+        self.limits = limits
+        self.round_trips = 0
+        self._sleep = sleep
+        self._rate = RateLimiter(limits.per_minute)
+        self._token = access_token
+        self._client: Any = None
+
+    @property
+    def path(self) -> str:
+        return f"/v1/projects/{self.ref}/database/query"
+
+    def _http(self) -> Any:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.Client(
+                base_url=self.base_url,
+                timeout=httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                headers={"Authorization": f"Bearer {self._token}", "User-Agent": f"supadeploy/{__version__}",
+                         "Accept": "application/json"},
+                follow_redirects=False, trust_env=False)
+        return self._client
+
+    def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
+        """One query; retried only when resending cannot apply anything twice."""
+        import httpx
+
+        waited = 0.0
+        for attempt in range(1, self.limits.max_attempts + 1):
+            waited += self._pause(self._rate.delay(), waited)
+            self._rate.record()
+            self.round_trips += 1
+            try:
+                response = self._http().post(self.path, json={"query": sql})
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # Nothing reached the server: always safe to try again.
+                retry_reason = f"cannot connect to {self.base_url} ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                self.close()
+                reason = f"no answer from the Management API ({type(exc).__name__}) after the query was sent"
+                if not safe_to_resend:
+                    raise OutcomeUnknown(f"{reason}; it may have committed") from None
+                retry_reason = reason
+            else:
+                self._rate.server_said(response.headers)
+                outcome = self._answer(response, sql, safe_to_resend)
+                if not isinstance(outcome, _Retry):
+                    return outcome
+                if outcome.wait is not None:
+                    waited += self._pause(outcome.wait, waited)
+                    continue
+                retry_reason = outcome.reason
+            if attempt == self.limits.max_attempts:
+                raise TargetError(f"{retry_reason}; gave up after {attempt} attempts")
+            waited += self._pause(self._backoff(attempt), waited)
+        raise TargetError("the Management API kept refusing the request")
+
+    def _answer(self, response: Any, sql: str, safe_to_resend: bool) -> "list[Row] | _Retry":
+        status = response.status_code
+        if status in (200, 201):
+            rows = _json(response)
+            if not isinstance(rows, list):
+                raise TargetError(f"unexpected answer from the Management API: {str(rows)[:200]}")
+            return rows
+        message = _message(response)
+        if status == 400:
+            if UNREACHABLE_RE.search(message) and not message.startswith(ERROR_PREFIX + "ERROR:"):
+                return _Retry(f"the platform could not reach the database ({message[:120]})")
+            raise parse_error(message, sql)
+        if status == 401:
+            raise ConfigError("the Management API rejected the access token (401 Unauthorized): check "
+                              "SUPABASE_ACCESS_TOKEN; tokens are created at https://supabase.com/dashboard/account/tokens")
+        if status == 403:
+            raise ConfigError(f"the access token has no access to project {self.ref} (403 Forbidden)")
+        if status == 404:
+            raise ConfigError(f"project {self.ref} was not found at {self.base_url} (404): check --project-ref "
+                              "and --api-url")
+        if status == 429:
+            return _Retry("rate limited (429)", wait=self._rate_wait(response))
+        if status in AMBIGUOUS_STATUSES:
+            reason = f"the Management API answered {status} ({message[:120]})"
+            if not safe_to_resend:
+                raise OutcomeUnknown(f"{reason}; the query may have committed")
+            return _Retry(reason)
+        raise TargetError(f"unexpected answer from the Management API: {status} {message[:200]}")
+
+    def _rate_wait(self, response: Any) -> float:
+        """Retry-After, else X-RateLimit-Reset, else exponential backoff with jitter."""
+        for header in ("retry-after", "x-ratelimit-reset"):
+            value = _number(response.headers.get(header))
+            if value is not None and value >= 0:
+                return min(value, 60.0) + random.uniform(0, 0.1)
+        return self._backoff(3)
+
+    def _backoff(self, attempt: int) -> float:
+        step = self.limits.backoff * (2 ** (attempt - 1))
+        return random.uniform(step / 2, step)
+
+    def _pause(self, seconds: float, waited: float) -> float:
+        if seconds <= 0:
+            return 0.0
+        if waited + seconds > self.limits.max_wait:
+            raise TargetError(f"gave up waiting for the Management API after {waited:.0f} s "
+                              f"(rate limit or repeated failures; the bound is {self.limits.max_wait:.0f} s)")
+        self._sleep(seconds)
+        return seconds
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+@dataclass
+class _Retry:
+    reason: str
+    wait: float | None = None
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise TargetError(f"the Management API answered {response.status_code} with non-JSON text: "
+                          f"{response.text[:200]!r}") from None
+
+
+def _message(response: Any) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:2000]
+    if isinstance(body, dict):
+        value = body.get("message") or body.get("error") or body.get("msg")
+        if value is not None:
+            return value if isinstance(value, str) else json.dumps(value)
+    return json.dumps(body)[:2000]
+
+
+__all__ = ["ApiLimits", "ApiTarget", "DEFAULT_API_URL", "check_api_url", "check_ref", "parse_error",
+           "position_of"]

@@ -1,0 +1,315 @@
+"""A loopback twin of the Supabase Management API's query endpoint, over a real PostgreSQL.
+
+Documented in tests/support/README.md. Used by the tests and the benchmarks;
+run it by hand with `python -m tests.support.api_twin --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import socket
+import sys
+import threading
+import time
+from collections import Counter, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+QUERY_PATH = re.compile(r"^/v1/projects/([^/]+)/database/query$")
+STATUS_FAULTS = {"500": "Internal server error", "502": "Bad gateway", "503": "Service Unavailable",
+                 "504": "Gateway Timeout", "544": "Connection terminated due to connection timeout"}
+FAULTS = set(STATUS_FAULTS) | {"pass", "500-after-commit", "timeout", "drop-before", "drop-after", "429",
+                               "429-no-retry-after", "econnrefused"}
+TEXT_TYPES = ("numeric", "date", "time", "timetz", "timestamp", "timestamptz", "interval")
+
+
+def format_error(sql: str, severity: str | None, code: str | None, message: str | None, position: int | None,
+                 detail: str | None, hint: str | None, internal_query: str | None, where: str | None) -> str:
+    """postgres-meta's formattedError (src/lib/db.ts), line for line."""
+    out = ""
+    if severity:
+        out += f"{severity}:  "
+    if code:
+        out += f"{code}: "
+    if message:
+        out += message
+    out += "\n"
+    if position:
+        position0 = position - 1
+        line, line_number, line_offset, current = "", 0, 0, 0
+        for i, text in enumerate(sql.split("\n")):
+            if current + len(text) > position0:
+                line, line_number, line_offset = text, i + 1, position0 - current
+                break
+            current += len(text) + 1
+        out += f"LINE {line_number}: {line}\n{' ' * (5 + len(str(line_number)) + 2 + line_offset)}^\n"
+    if detail:
+        out += f"DETAIL:  {detail}\n"
+    if hint:
+        out += f"HINT:  {hint}\n"
+    if internal_query:
+        out += f"QUERY:  {internal_query}\n"
+    if where:
+        out += f"CONTEXT:  {where}\n"
+    return out
+
+
+class ApiTwin:
+    """The server; start() returns once it listens. Faults and counters are thread-safe."""
+
+    def __init__(self, dsn: str, token: str, ref: str = "abcdefghijklmnopqrst", limit: int = 120,
+                 window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0) -> None:
+        self.dsn, self.token, self.ref = dsn, token, ref
+        self.limit, self.window, self.latency, self.timeout_delay = limit, window, latency, timeout_delay
+        self.faults: deque[str] = deque()
+        self.counts: Counter[str] = Counter()
+        self.queries = 0  # requests whose SQL reached the database
+        self._lock = threading.Lock()
+        self._window_start = time.monotonic()
+        self._window_count = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- control ---------------------------------------------------------------
+    def add_faults(self, *names: str) -> None:
+        unknown = [n for n in names if n not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault {unknown[0]!r}; known: {', '.join(sorted(FAULTS))}")
+        with self._lock:
+            self.faults.extend(names)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
+                    "queries": self.queries, "faults_left": list(self.faults)}
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self, port: int = 0) -> "ApiTwin":
+        twin = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.twin = twin
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="api-twin", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> "ApiTwin":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- per request -----------------------------------------------------------
+    def take_rate_slot(self) -> tuple[bool, dict[str, str]]:
+        """Count the request in the window; False when over the limit."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._window_start >= self.window:
+                self._window_start, self._window_count = now, 0
+            self._window_count += 1
+            allowed = self._window_count <= self.limit
+            reset = max(1, math.ceil(self.window - (now - self._window_start)))
+            headers = {"X-RateLimit-Limit": str(self.limit),
+                       "X-RateLimit-Remaining": str(max(0, self.limit - self._window_count)),
+                       "X-RateLimit-Reset": str(reset)}
+            return allowed, headers
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            return self.faults.popleft() if self.faults else None
+
+    def count(self, status: str) -> None:
+        with self._lock:
+            self.counts[status] += 1
+
+    def execute(self, sql: str) -> tuple[int, Any]:
+        """Run one text like postgres-meta: 201 + last result set with rows, or 400 + error text."""
+        import psycopg
+        from psycopg.rows import dict_row
+        from psycopg.types.string import TextLoader
+
+        with self._lock:
+            self.queries += 1
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row)
+        except psycopg.OperationalError as exc:
+            return 400, {"message": f"Failed to run sql query: connect ECONNREFUSED ({str(exc).strip()[:80]})"}
+        with conn:
+            for name in TEXT_TYPES:
+                conn.adapters.register_loader(name, TextLoader)
+            try:
+                cursor = conn.execute(sql)
+                rows: list[dict[str, Any]] = []
+                while True:
+                    if cursor.description is not None:
+                        batch = cursor.fetchall()
+                        if batch:
+                            rows = batch
+                    if not cursor.nextset():
+                        break
+                return 201, rows
+            except psycopg.Error as exc:
+                d = exc.diag
+                position = int(d.statement_position) if d.statement_position else None
+                text = format_error(sql, d.severity, exc.sqlstate, d.message_primary or str(exc), position,
+                                    d.message_detail, d.message_hint, d.internal_query, d.context)
+                return 400, {"message": "Failed to run sql query: " + text}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real API behind its proxy
+    twin: ApiTwin
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence the default log
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body, default=str).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.twin.count(str(status))
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.twin.count("dropped")
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if self.path == "/_twin/stats":
+            self._send(200, self.twin.stats())
+        else:
+            self._send(404, {"message": "Not Found"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        twin = self.twin
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/_twin/faults":
+            try:
+                twin.add_faults(*json.loads(raw)["faults"])
+            except (ValueError, KeyError, TypeError) as exc:
+                self._send(400, {"message": str(exc)})
+                return
+            self._send(200, twin.stats())
+            return
+        if twin.latency:
+            time.sleep(twin.latency)
+        match = QUERY_PATH.match(self.path)
+        if not match:
+            self._send(404, {"message": "Not Found"})
+            return
+        allowed, headers = twin.take_rate_slot()
+        if self.headers.get("Authorization") != f"Bearer {twin.token}":
+            self._send(401, {"message": "Unauthorized"}, headers)
+            return
+        if match.group(1) != twin.ref:
+            self._send(404, {"message": "Project not found"}, headers)
+            return
+        fault = twin.next_fault()
+        fault = None if fault == "pass" else fault
+        if not allowed or fault in ("429", "429-no-retry-after"):
+            if fault == "429" or (not allowed and fault is None):
+                headers["Retry-After"] = headers["X-RateLimit-Reset"] if not allowed else "1"
+            if fault == "429-no-retry-after":
+                headers["X-RateLimit-Remaining"] = "0"
+            self._send(429, {"message": "ThrottlerException: Too Many Requests"}, headers)
+            return
+        if fault in STATUS_FAULTS:
+            self._send(int(fault), {"message": STATUS_FAULTS[fault]}, headers)
+            return
+        if fault == "drop-before":
+            self._drop()
+            return
+        if fault == "econnrefused":
+            self._send(400, {"message": "Failed to run sql query: connect ECONNREFUSED 10.0.0.2:5432"}, headers)
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"message": "Unexpected token in JSON body"}, headers)
+            return
+        query = body.get("query") if isinstance(body, dict) else None
+        if not isinstance(query, str) or not query:
+            self._send(400, {"message": "body/query must NOT have fewer than 1 characters"}, headers)
+            return
+        if fault == "timeout":
+            time.sleep(twin.timeout_delay)
+        status, answer = twin.execute(query)
+        if fault == "drop-after":
+            self._drop()
+            return
+        if fault == "500-after-commit":
+            self._send(500, {"message": "Internal server error"}, headers)
+            return
+        try:
+            self._send(status, answer, headers)
+        except OSError:  # the client gave up (timeout fault)
+            self.twin.count("client-gone")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.support.api_twin",
+                                     description="Loopback twin of the Supabase Management API query endpoint.")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--dsn", help="PostgreSQL to run queries on")
+    where.add_argument("--local", action="store_true", help="start an embedded PostgreSQL 18 for it")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--token", default="sbp_" + "0" * 40)
+    parser.add_argument("--ref", default="abcdefghijklmnopqrst")
+    parser.add_argument("--limit", type=int, default=120, help="requests per window (default 120)")
+    parser.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds")
+    parser.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
+    parser.add_argument("--timeout-delay", type=float, default=3.0, help="how long the timeout fault waits")
+    parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
+                        help="queue a fault for the next request (repeatable)")
+    args = parser.parse_args(argv)
+    cluster = None
+    dsn = args.dsn
+    if args.local:
+        from supadeploy.targets.cluster import Cluster, embedded_bindir
+
+        cluster = Cluster(*embedded_bindir()).start()
+        cluster.create_database("welltrack")
+        dsn = cluster.dsn("welltrack")
+    twin = ApiTwin(dsn, args.token, args.ref, args.limit, args.window, args.latency, args.timeout_delay)
+    twin.add_faults(*args.fault)
+    twin.start(args.port)
+    sys.stdout.write(f"API twin listening: --api-url {twin.url} --project-ref {twin.ref} "
+                     f"--access-token {twin.token}\n(Ctrl-C to stop)\n")
+    sys.stdout.flush()
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        twin.stop()
+        if cluster is not None:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
