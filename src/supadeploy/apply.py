@@ -133,7 +133,9 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions,
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
             return outcome
-        batches = [[m] for m in plan.pending] if options.tx_mode == "file" else [plan.pending]
+        # A dry run is one transaction: later files may need earlier ones, and nothing commits anyway.
+        one = options.tx_mode == "all" or options.dry_run
+        batches = [plan.pending] if one else [[m] for m in plan.pending]
         try:
             for index, batch in enumerate(batches):
                 last = index == len(batches) - 1

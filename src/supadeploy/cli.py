@@ -60,18 +60,20 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     run.add_argument("--gate", dest="gate", action="store_true", default=None,
                      help="run the assertions before COMMIT; any failure rolls back (default with --tx-mode all)")
     run.add_argument("--no-gate", dest="gate", action="store_false")
-    run.add_argument("--dry-run", action="store_true",
-                     help="apply and verify inside a transaction that is always rolled back")
+    run.add_argument("--dry-run", action=argparse.BooleanOptionalAction, default=None,
+                     help="apply and verify inside one transaction that is always rolled back, with short lock "
+                          "timeouts (default for `plan` on a remote target; --no-dry-run only lists)")
     run.add_argument("--include-all", action="store_true",
                      help="also apply unapplied files older than the newest applied one")
     run.add_argument("--allow-drift", action="store_true",
                      help="deploy even if applied files were edited (reported as warnings)")
     run.add_argument("--target-version", help="deploy up to and including this version")
-    run.add_argument("--lock-timeout", default="10s", help="lock_timeout per transaction (default 10s)")
+    run.add_argument("--lock-timeout", default=None,
+                     help="lock_timeout per transaction (default 10s; 2s in a dry run)")
     run.add_argument("--statement-timeout", default="5min",
                      help="statement_timeout per transaction (default 5min)")
-    run.add_argument("--lock-wait", default="30s",
-                     help="how long to wait for another deploy's lock (default 30s)")
+    run.add_argument("--lock-wait", default=None,
+                     help="how long to wait for another deploy's lock (default 30s; 5s in a dry run)")
     out = p.add_argument_group("output")
     out.add_argument("--format", choices=("text", "json"), default="text")
     out.add_argument("--report", type=Path, help="also write the JSON report to this file")

@@ -25,19 +25,19 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
     _warn(report, reporter, migrations.warnings)
     target = open_target(settings)
     _warn(report, reporter, [Problem(w, title="Access token") for w in getattr(target, "warnings", [])])
+    remote = report.target != "local"
+    if args.dry_run is None:  # `plan` against a real project shows exactly what a deploy would do
+        args.dry_run = args.command == "plan" and remote
+    report.dry_run = bool(args.dry_run)
     try:
-        if args.command == "plan":
+        if args.command == "plan" and not args.dry_run:
             _plan(target, migrations, args, report, reporter)
-        elif args.command == "deploy":
+        elif args.command in ("plan", "deploy"):
             _deploy(target, migrations, args, report, reporter, root)
         elif args.command == "status":
             _status(read_history(target), migrations, report)
         elif args.command == "verify":
-            from . import assertions
-
-            suite = assertions.load_suite(args.assertions, root, required=True)
-            with reporter.phase(f"Assertions: {report.target}"):
-                assertions.verify(target, suite, migrations, report, reporter)
+            _verify(target, migrations, args, report, reporter, root, replay_first=not remote)
     finally:
         report.round_trips = target.round_trips
         target.close()
@@ -68,14 +68,15 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
     from . import assertions as checks
     from .errors import ConfigError
 
-    gate = args.gate if args.gate is not None else args.tx_mode == "all"
-    if gate and args.tx_mode != "all":
+    one_transaction = args.tx_mode == "all" or args.dry_run
+    gate = args.gate if args.gate is not None else one_transaction
+    if gate and not one_transaction:
         raise ConfigError("--gate needs --tx-mode all: in file mode earlier files commit before the checks run")
     suite = [] if args.no_assertions else checks.load_suite(args.assertions, root, required=False)
     if gate and not suite:
         gate = False
-    options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=args.lock_timeout,
-                           statement_timeout=args.statement_timeout, lock_wait=args.lock_wait,
+    options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=_timeout(args.lock_timeout, "2s", "10s", args),
+                           statement_timeout=args.statement_timeout, lock_wait=_timeout(args.lock_wait, "5s", "30s", args),
                            dry_run=args.dry_run, gate_sql=checks.gate_sql(suite) if gate else None)
 
     def on_result(result: MigrationResult) -> None:
@@ -83,7 +84,8 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
         report.migrations.append(entry)
         reporter.migration(entry)
 
-    mode = f"tx-mode {args.tx_mode}{', gated' if gate else ''}{', dry run' if args.dry_run else ''}"
+    mode = ("dry run: one transaction, always rolled back" if args.dry_run else f"tx-mode {args.tx_mode}")
+    mode += ", gated" if gate else ""
     with reporter.phase(f"Deploy {shown_path(args.migrations_dir, root)} to {report.target} ({mode})"):
         plans: list[Plan] = []
         try:
@@ -108,6 +110,27 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
     else:
         with reporter.phase("Assertions"):
             checks.verify(target, suite, migrations, report, reporter)
+
+
+def _timeout(given: str | None, dry_run_default: str, default: str, args: argparse.Namespace) -> str:
+    """Explicit values win; a dry run waits briefly, so it never blocks production for long."""
+    return given or (dry_run_default if args.dry_run else default)
+
+
+def _verify(target, migrations: MigrationSet, args: argparse.Namespace, report: Report, reporter: Reporter,
+            root: Path, replay_first: bool) -> None:
+    """Run the assertions; the local database starts empty, so there the migrations are replayed first."""
+    from . import assertions
+
+    suite = assertions.load_suite(args.assertions, root, required=True)
+    if replay_first:
+        with reporter.phase("Replay the migrations on the local database"):
+            options = ApplyOptions(tx_mode="all", statement_timeout=args.statement_timeout)
+            outcome = deploy(target, migrations, plan_options(args), options,
+                             lambda result: reporter.migration(result.__dict__))
+            report.tables = outcome.tables
+    with reporter.phase(f"Assertions: {report.target}"):
+        assertions.verify(target, suite, migrations, report, reporter)
 
 
 def _status(history: History, migrations: MigrationSet, report: Report) -> None:

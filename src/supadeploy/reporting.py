@@ -437,13 +437,22 @@ class Reporter:
             self.line(f"  {row['local'] or '':<16} | {row['remote'] or '':<16} | {row['applied_at'] or ''}")
 
 
+def input_error(message: str) -> None:
+    """A bad action input, before any Reporter exists: one `::error` on a runner, one line elsewhere."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        sys.stdout.write(workflow_command("error", message, {"title": "supadeploy: invalid input"}) + "\n")
+    else:
+        sys.stderr.write(f"error: {message}\n")
+    sys.stdout.flush()
+
+
 def summary_line(report: Report) -> str:
     """One sentence that says how the run ended."""
     applied = report.applied_versions
     parts = [f"{report.command} on {report.target}: {report.status}"]
     if report.command in ("deploy", "plan"):
         verb = "would apply" if report.dry_run or report.command == "plan" else "applied"
-        count = len(report.pending) if report.command == "plan" else len(applied)
+        count = len(applied) if report.migrations else len(report.pending) if report.command == "plan" else 0
         parts.append(f"{verb} {count} migration(s)")
     if report.tables is not None:
         parts.append(f"{report.tables} tables in public")

