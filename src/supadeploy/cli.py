@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"supadeploy {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     helps = {
-        "plan": "show what would be applied, drift and problems; writes nothing",
+        "plan": "show what a deploy would do: on a remote target a dry run, always rolled back",
         "deploy": "apply pending migrations, then run the assertions",
         "verify": "run the assertions against the target",
         "status": "list local and remote migrations, like `supabase migration list`",
