@@ -138,6 +138,8 @@ def _seconds(value: str) -> float:
 
 
 def _terminate(signum: int, frame: Any) -> None:
+    """The runner cancels with SIGTERM: stop like Ctrl-C, and let a second TERM not cut the clean-up."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt()
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import re
+import signal
 import socket
 import sys
 import threading
@@ -269,6 +270,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.twin.count("client-gone")
 
 
+def _stop_on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second TERM must not cut the clean-up short
+    raise KeyboardInterrupt()  # so `finally` stops the embedded server too
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.api_twin",
                                      description="Loopback twin of the Supabase Management API query endpoint.")
@@ -296,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     twin = ApiTwin(dsn, args.token, args.ref, args.limit, args.window, args.latency, args.timeout_delay)
     twin.add_faults(*args.fault)
     twin.start(args.port)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sys.stdout.write(f"API twin listening: --api-url {twin.url} --project-ref {twin.ref} "
                      f"--access-token {twin.token}\n(Ctrl-C to stop)\n")
     sys.stdout.flush()
