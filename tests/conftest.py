@@ -143,6 +143,22 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
     return run
 
 
+def parse_outputs(text: str) -> dict[str, str]:
+    """Read a GITHUB_OUTPUT file the way the runner does (`name<<DELIMITER` entries)."""
+    values: dict[str, str] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if line:
+            name, delimiter = line.split("<<", 1)
+            body = []
+            for item in lines:
+                if item == delimiter:
+                    break
+                body.append(item)
+            values[name] = "\n".join(body)
+    return values
+
+
 @pytest.fixture
 def migrations_copy(tmp_path: Path) -> Path:
     """A writable copy of the WellTrack migrations."""

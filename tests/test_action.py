@@ -19,24 +19,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MIGRATIONS, REF, REPO, TOKEN
+from conftest import MIGRATIONS, REF, REPO, TOKEN, parse_outputs
 
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
 ALL = [f"00000{i}" for i in range(1, 10)]
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    values, lines = {}, iter(text.split("\n"))
-    for line in lines:
-        if line:
-            name, delimiter = line.split("<<", 1)
-            body = []
-            for item in lines:
-                if item == delimiter:
-                    break
-                body.append(item)
-            values[name] = "\n".join(body)
-    return values
 
 
 @pytest.fixture
@@ -168,7 +154,7 @@ def test_missing_or_contradictory_inputs_give_one_error_and_exit_2(step, inputs,
 
 
 def test_action_yml_declares_what_the_entrypoint_reads_and_the_reporter_writes():
-    entry = sys.modules["entrypoint_module"]
+    entry = load_entrypoint()
 
     read = {"command", "migrations-dir", "assertions", "dry-run", *entry.VALUE_FLAGS, *entry.SWITCHES}
     assert set(ACTION["inputs"]) == read
@@ -178,14 +164,13 @@ def test_action_yml_declares_what_the_entrypoint_reads_and_the_reporter_writes()
     assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
 
 
-@pytest.fixture(autouse=True)
-def entrypoint_module(monkeypatch):
+def load_entrypoint():
+    """entrypoint.py as a module (it is a script at the repository root, not part of the package)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("entrypoint_module", REPO / "entrypoint.py")
+    spec = importlib.util.spec_from_file_location("entrypoint", REPO / "entrypoint.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    monkeypatch.setitem(sys.modules, "entrypoint_module", module)
     return module
 
 

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import MIGRATIONS, REPO
+from conftest import MIGRATIONS, REPO, parse_outputs
 from supadeploy.errors import Problem
 from supadeploy.reporting import (GitHub, Report, Reporter, annotation, annotations, escape_data,
                                   escape_property, job_summary, junit_xml)
 
 WELLTRACK = REPO / "assertions" / "welltrack.yml"
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    """Read a GITHUB_OUTPUT file the way the runner does (heredoc entries)."""
-    values: dict[str, str] = {}
-    lines = iter(text.split("\n"))
-    for line in lines:
-        if not line:
-            continue
-        name, delimiter = line.split("<<", 1)
-        body = list(itertools.takewhile(lambda l: l != delimiter, lines))
-        values[name] = "\n".join(body)
-    return values
 
 
 def problem(message: str, level: str = "error", file: str | None = None, line: int | None = None,
