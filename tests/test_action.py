@@ -133,6 +133,15 @@ def test_failing_migration_is_annotated_at_its_file_and_line(db, step, workspace
     assert run.outputs["status"] == "failed" and db.history() == []
 
 
+def test_dry_run_refuses_a_file_with_transaction_control(db, step, workspace):
+    """COMMIT inside a file could end the dry run's transaction and commit for real: refused up front."""
+    (workspace / "migrations" / "000010_sneaky.sql").write_text("create table public.t (id int);\ncommit;\n")
+    run = step.run(command="deploy", db_url=db.dsn, dry_run="true")
+    assert run.code == 2
+    assert len(run.errors) == 1 and "file=migrations/000010_sneaky.sql,line=2" in run.errors[0]
+    assert db.history() == [] and db.tables() == 0
+
+
 @pytest.mark.parametrize("inputs, message", [
     ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, not 'destroy'"),
     ({"project_ref": REF}, "input 'project-ref' is set but 'access-token' is empty"),

@@ -132,3 +132,36 @@ def test_dry_run_applies_and_verifies_then_rolls_back(db, run_cli, tmp_path):
     assert len(result.json["assertions"]) == 36 and result.json["failed_assertions"] == []
     assert db.history() == [] and db.tables() == 0
     assert json.loads(report.read_text())["applied_versions"] == ALL
+
+
+def test_dry_run_gives_up_quickly_on_a_locked_table_and_never_blocks(db, run_cli):
+    """`plan` on a remote target is a dry run with lock_timeout 2s: it waits briefly, then reports."""
+    import threading
+    import time
+
+    import psycopg
+
+    assert run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--target-version", "000008",
+                   "--no-assertions").code == 0
+    holding = threading.Event()
+    release = threading.Event()
+
+    def hold_lock() -> None:  # production traffic holding the table 000009 alters
+        with psycopg.connect(db.dsn) as conn:
+            conn.execute("lock table public.wt_health_metrics in access share mode")
+            holding.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=hold_lock)
+    thread.start()
+    holding.wait(10)
+    started = time.monotonic()
+    try:
+        result = run_cli("plan", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--no-assertions")
+    finally:
+        release.set()
+        thread.join()
+    assert result.code == 1
+    assert "55P03" in result.out and "lock_timeout (2s)" in result.out
+    assert time.monotonic() - started < 10
+    assert db.history()[-1] == "000008"

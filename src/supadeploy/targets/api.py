@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import random
 import re
 import time
@@ -205,8 +206,14 @@ class ApiTarget:
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                 headers={"Authorization": f"Bearer {self._token}", "User-Agent": f"supadeploy/{__version__}",
                          "Accept": "application/json"},
-                follow_redirects=False, trust_env=False)
+                # trust_env=False: no .netrc may replace the token; an HTTPS proxy is still honoured.
+                follow_redirects=False, trust_env=False, proxy=self._proxy())
         return self._client
+
+    def _proxy(self) -> str | None:
+        if _is_loopback(urlsplit(self.base_url).hostname or ""):
+            return None
+        return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
         """One query; retried only when resending cannot apply anything twice."""
