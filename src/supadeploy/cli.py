@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for url in (args.db_url, os.environ.get("SUPABASE_DB_URL")):
         for password in _passwords_of(url):
             reporter.secrets.add(password)
-    report = Report(command=args.command, dry_run=bool(args.dry_run))
+    report = Report(command=args.command)
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -18,7 +18,6 @@ from .targets import TargetSettings, open_target
 def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) -> None:
     settings = TargetSettings.from_env(args.target, args.db_url, args.project_ref, args.access_token,
                                        args.api_url, args.api_timeout)
-    reporter.secrets.add(settings.access_token)
     report.target = settings.resolved_kind()
     root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
     migrations = load_migrations(args.migrations_dir, display_root=root)

@@ -141,9 +141,8 @@ def annotations(problems: list[dict[str, Any]]) -> tuple[list[str], list[dict[st
         lines += [annotation(level, p) for p in shown]
         files = sorted({p["file"] for p in rest if p.get("file")})
         where = f" in {', '.join(files[:5])}{' …' if len(files) > 5 else ''}" if files else ""
-        noun = {"error": "error", "warning": "warning", "notice": "notice"}[level]
-        lines.append(workflow_command(level, f"{len(rest)} more {noun}s{where}: see the job log and summary",
-                                      {"title": f"{len(rest)} more {noun}s"}))
+        lines.append(workflow_command(level, f"{len(rest)} more {level}s{where}: see the job log and summary",
+                                      {"title": f"{len(rest)} more {level}s"}))
         overflow += rest
     return lines, overflow
 
@@ -164,9 +163,8 @@ def step_outputs(report: Report) -> dict[str, str]:
     compact = json.dumps(report.to_dict(), separators=(",", ":"), default=str)
     if len(compact) > OUTPUT_REPORT_LIMIT:
         slim = report.to_dict()
-        for key in ("migrations", "assertions", "status_rows", "problems"):
-            slim[key] = [] if key != "assertions" else [a for a in slim[key] if not a["passed"]][:100]
-        slim["truncated"] = True
+        slim.update(migrations=[], status_rows=[], problems=[], truncated=True,
+                    assertions=[a for a in slim["assertions"] if not a["passed"]][:100])
         compact = json.dumps(slim, separators=(",", ":"), default=str)
     return {
         "status": report.status,

@@ -22,12 +22,12 @@ class TargetSettings:
     def from_env(cls, kind: str, db_url: str | None, project_ref: str | None, access_token: str | None,
                  api_url: str | None, api_timeout: float | None = None) -> "TargetSettings":
         return cls(
-            api_timeout=api_timeout,
             kind=kind,
             db_url=db_url or os.environ.get("SUPABASE_DB_URL") or None,
             project_ref=project_ref or os.environ.get("SUPABASE_PROJECT_REF") or None,
             access_token=access_token or os.environ.get("SUPABASE_ACCESS_TOKEN") or None,
             api_url=api_url or os.environ.get("SUPABASE_API_URL") or None,
+            api_timeout=api_timeout,
         )
 
     def resolved_kind(self) -> str:
