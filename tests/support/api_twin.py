@@ -181,6 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, default=str).encode()
+        self.twin.count(str(status))  # before the answer is visible: a client may read the stats at once
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -188,15 +189,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
-        self.twin.count(str(status))
 
     def _drop(self) -> None:
         self.close_connection = True
+        self.twin.count("dropped")
         try:
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
-        self.twin.count("dropped")
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path == "/_twin/stats":
@@ -266,8 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             self._send(status, answer, headers)
-        except OSError:  # the client gave up (timeout fault)
-            self.twin.count("client-gone")
+        except OSError:  # the client gave up (timeout fault); already counted by its status
+            pass
 
 
 def _stop_on_sigterm(signum: int, frame: Any) -> None:
