@@ -95,7 +95,7 @@ def check_every_command(step: Step, credentials: dict[str, str]) -> None:
 
     verify = step.run(command="verify", **credentials)
     assert verify.code == 0, verify.log + verify.err
-    assert json.loads(verify.outputs["report"])["round_trips"] == (1 if credentials else 3)
+    assert json.loads(verify.outputs["report"])["round_trips"] == (1 if credentials else 4)
     assert len(json.loads(verify.outputs["report"])["assertions"]) == 36
 
 

@@ -20,7 +20,7 @@ def test_deploy_then_every_welltrack_assertion_passes_and_leaves_nothing(db, run
     result = deploy(run_cli, db)
     assert result.code == 0, [a for a in result.json["assertions"] if not a["passed"]]
     assert len(result.json["assertions"]) == 36 and result.json["failed_assertions"] == []
-    assert result.json["round_trips"] == 1 + 9 + 1  # history, 9 files, one verify request
+    assert result.json["round_trips"] == 2 + 9 + 1  # history, history tables (first deploy), 9 files, verify
     assert db.value("select count(*) from auth.users") == 0
     assert db.value("select count(*) from public.wt_profiles") == 0
     verify = run_cli("verify", "--db-url", db.dsn, "--assertions", WELLTRACK, "--migrations-dir", MIGRATIONS,
@@ -30,7 +30,7 @@ def test_deploy_then_every_welltrack_assertion_passes_and_leaves_nothing(db, run
 
 def test_gated_deploy_runs_assertions_before_commit(db, run_cli):
     result = deploy(run_cli, db, "--tx-mode", "all")
-    assert result.code == 0 and result.json["round_trips"] == 2
+    assert result.code == 0 and result.json["round_trips"] == 3  # history, history tables, one transaction
     assert len(result.json["assertions"]) == 36 and db.history()[-1] == "000009"
 
 

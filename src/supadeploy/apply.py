@@ -1,39 +1,49 @@
-"""Applying a plan: each transaction travels as one text, one round trip.
+"""Applying a plan: exactly once, atomically per transaction, honest about every outcome.
 
-A transaction text is: timeouts, a transaction-scoped advisory lock, the CLI's
-history table, then per migration a guard (re-checks history under the lock),
-its statements and its history row. Two deploys racing on one database
-serialise on the lock; the later one's guard sees the version already applied
-and stops without changing anything, and the engine re-plans. Because the
-history row commits with its migration, reading history after a lost
-connection tells exactly what committed.
+Each transaction travels as one text (transaction.py). Two deploys racing on
+one database serialise on an advisory lock; the later one's guard sees the
+version already applied and stops without changing anything, and the engine
+re-plans. Re-planning after a race always makes progress (the guard only fires
+when history grew), so racers all finish successfully, however many there are.
+
+When the answer to a deploy transaction is lost, nothing is resent blindly:
+the engine reads history and whether the transaction is still running on the
+server (by its application_name tag), waits for it if it is, and resends only
+when history proves nothing committed. When that cannot be settled, the run
+ends with status `unknown`, naming the versions in doubt.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any
 
-from . import __version__
-from .errors import ConfigError, MigrationFailed, OutcomeUnknown, Problem, TargetError
-from .history import CREATE_HISTORY, insert_row_sql
+from .errors import (ConfigError, Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknownError, Problem,
+                     SqlError, TargetError)
+from .history import History, ensure_sql, parse_history, read_history_sql
 from .migrations import Migration, MigrationSet, Statement
 from .plan import Plan, PlanOptions, make_plan, read_history
+from .sqlparse import relations
 from .sqltext import literal, text_array
 from .targets.base import QueryError, Target, single_json
+from .transaction import (ADVISORY_CLASSID, ADVISORY_OBJID, ALREADY_APPLIED, CURSOR, GATE_FAILED,
+                          ROLLED_BACK_ON_PURPOSE, SESSION_RESET, Script, Settings, build_transaction,
+                          locked_request, new_tag)
 
-# pg_advisory_xact_lock key: 'supadeploy' folded into a bigint, fixed forever.
-ADVISORY_LOCK_KEY = 7310868521530181632
-ALREADY_APPLIED = "SD001"  # raised by the guard: another deploy applied it first
-ROLLED_BACK_ON_PURPOSE = "SD002"  # dry run: DETAIL carries the result
-GATE_FAILED = "SD003"  # assertions failed before COMMIT: DETAIL carries the result
-MAX_REPLANS = 8
-MAX_RECONCILES = 5
-_DURATION_RE = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)?$")
+MAX_RESENDS = 5  # transactions whose answer was lost and that history proved uncommitted
+SETTLE_LIMIT_S = 1800.0  # longest wait for a lost transaction still running on the server
+_DURATION_RE = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)$")
+_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(value: str) -> float:
+    match = re.match(r"^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)$", value.strip())
+    if not match:
+        raise ValueError(value)
+    return float(match.group(1)) * _SECONDS[match.group(2)]
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ class ApplyOptions:
                             ("--statement-timeout", self.statement_timeout),
                             ("--lock-wait", self.lock_wait)):
             if not _DURATION_RE.match(value.strip()):
-                raise ConfigError(f"{flag} must be a PostgreSQL duration such as 10s or 500ms, not {value!r}")
+                raise ConfigError(f"{flag} needs a unit, such as 10s, 500ms or 5min (got {value!r})")
 
 
 @dataclass
@@ -60,10 +70,29 @@ class MigrationResult:
     version: str
     name: str
     file: str
-    status: str  # applied | would-apply | failed | skipped
+    status: str  # applied | would-apply | failed | rolled-back | not-run | in-doubt
     duration_ms: int | None = None
     statements: int = 0
     message: str = ""
+
+
+class Hooks:
+    """What the engine tells its caller as it happens; the reporting layer implements it."""
+
+    def plan(self, plan: Plan) -> None:
+        pass
+
+    def starting(self, batch: list[Migration], how: str) -> None:
+        pass
+
+    def result(self, result: MigrationResult) -> None:
+        pass
+
+    def waiting(self, message: str) -> None:
+        pass
+
+    def note(self, problem: Problem) -> None:
+        pass
 
 
 @dataclass
@@ -73,107 +102,165 @@ class DeployOutcome:
     gate_result: object | None = None  # the assertions' JSON when they ran inside the deploy
     gate_failed: bool = False  # the gate rolled the deploy back
     rolled_back: bool = False  # dry run or failed gate: nothing committed
-    tables: int | None = None  # tables in public after the last transaction
+    tables: int | None = None  # tables in public at the end of the last transaction
+    gate_skipped: bool = False  # a gate was asked for but the last migration is non-transactional
 
     @property
     def applied(self) -> list[MigrationResult]:
         return [r for r in self.results if r.status in ("applied", "would-apply")]
 
 
+class _Replan(Exception):
+    """Apply nothing more from this plan; read history and plan again."""
+
+    def __init__(self, concurrent: bool, reason: str = "") -> None:
+        super().__init__(reason)
+        self.concurrent = concurrent
+        self.reason = reason
+
+
 @dataclass
-class _Script:
-    """A transaction's text, remembering where each migration statement sits in it."""
-
-    parts: list[str] = field(default_factory=list)
-    length: int = 0
-    starts: list[int] = field(default_factory=list)
-    spans: list[tuple[int, Migration, Statement]] = field(default_factory=list)
-
-    def add(self, text: str, migration: Migration | None = None, statement: Statement | None = None) -> None:
-        if migration is not None and statement is not None:
-            self.starts.append(self.length)
-            self.spans.append((self.length, migration, statement))
-        self.parts.append(text)
-        self.length += len(text)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    def locate(self, position: int) -> tuple[Migration, Statement, int] | None:
-        """Migration, statement and offset inside it for a 1-based position in the text."""
-        index = bisect.bisect_right(self.starts, position - 1) - 1
-        if index < 0:
-            return None
-        start, migration, statement = self.spans[index]
-        offset = position - 1 - start
-        if offset > len(statement.text):
-            return None
-        return migration, statement, offset
+class _Run:
+    target: Target
+    options: ApplyOptions
+    hooks: Hooks
+    outcome: DeployOutcome
+    history: History
+    run_id: str = field(default_factory=new_tag)
 
 
-ProgressHook = Callable[[MigrationResult], None]
-
-
-def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions,
-           options: ApplyOptions, on_result: ProgressHook | None = None,
-           on_plan: Callable[[Plan], None] | None = None) -> DeployOutcome:
-    """Plan, refuse if unsafe, apply; re-plan when a racing deploy got there first.
-
-    `on_plan` sees each plan before it is applied, so a caller knows what was
-    pending even when applying then fails.
-    """
+def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, options: ApplyOptions,
+           hooks: Hooks | None = None) -> DeployOutcome:
+    """Plan, refuse if unsafe, apply; re-plan when a racing deploy got there first."""
     options.validate()
+    hooks = hooks or Hooks()
     results: list[MigrationResult] = []
-    for _ in range(MAX_REPLANS):
-        plan = make_plan(migrations, read_history(target), plan_options)
-        if on_plan:
-            on_plan(plan)
+    last_versions: set[str] | None = None
+    first_resend_at: float | None = None
+    resends: list[str] = []
+    while True:
+        history = read_history(target)
+        if last_versions is not None and set(history.versions) == last_versions:
+            raise TargetError("the guard reported a concurrent deploy, but history did not change; "
+                              "inspect supabase_migrations.schema_migrations")
+        plan = make_plan(migrations, history, plan_options)
+        hooks.plan(plan)
         plan.refuse_if_blocked()
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
             return outcome
-        # A dry run is one transaction: later files may need earlier ones, and nothing commits anyway.
-        one = options.tx_mode == "all" or options.dry_run
-        batches = [plan.pending] if one else [[m] for m in plan.pending]
+        if not options.dry_run and not history.ready:
+            _ensure_history(target, history, options)
+            history = history.made_ready()
+        run = _Run(target, options, hooks, outcome, history)
         try:
-            for index, batch in enumerate(batches):
-                last = index == len(batches) - 1
-                _apply_batch(target, batch, options, outcome, on_result, with_gate=last)
+            _apply_plan(run, plan)
             return outcome
-        except _AppliedConcurrently:
+        except _Replan as replan:
+            if replan.concurrent:
+                last_versions = set(history.versions)
+                hooks.waiting("another deploy applied some of these migrations first: planning again")
+                continue
+            last_versions = None
+            first_resend_at = first_resend_at or time.monotonic()
+            resends.append(replan.reason)
+            if len(resends) >= MAX_RESENDS:
+                raise TargetError(
+                    f"{_count_reasons(resends)} over {time.monotonic() - first_resend_at:.1f} s; each time, history "
+                    "proved nothing had been committed, so nothing was. The target is failing, not racing: try "
+                    "again later") from None
+            hooks.waiting(f"{replan.reason}; history proves nothing was committed: sending it again")
+
+
+def _count_reasons(reasons: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return "; ".join(f"{reason} (×{n})" for reason, n in counts.items())
+
+
+def _ensure_history(target: Target, history: History, options: ApplyOptions) -> None:
+    """Create what is missing of the history tables, in a short transaction of its own (the CLI's 4 s)."""
+    body = "SET LOCAL lock_timeout = '4s';\n" + ensure_sql(history)
+    try:
+        target.run(locked_request(body, options.lock_wait), safe_to_resend=True)
+    except QueryError as error:
+        raise TargetError(f"could not create the migration history tables: {error}") from None
+
+
+def _batches(pending: list[Migration], options: ApplyOptions) -> list[list[Migration]]:
+    """File mode: one transaction per file. All mode and dry runs: one for all, split by non-transactional files."""
+    if options.tx_mode == "file" and not options.dry_run:
+        return [[m] for m in pending]
+    batches: list[list[Migration]] = []
+    for migration in pending:
+        if not migration.transactional:
+            batches.append([migration])
+        elif batches and batches[-1][0].transactional:
+            batches[-1].append(migration)
+        else:
+            batches.append([migration])
+    return batches
+
+
+def _apply_plan(run: _Run, plan: Plan) -> None:
+    batches = _batches(plan.pending, run.options)
+    last_transactional = max((i for i, b in enumerate(batches) if b[0].transactional), default=-1)
+    if run.options.gate_sql and last_transactional != len(batches) - 1:
+        run.outcome.gate_skipped = True
+    for index, batch in enumerate(batches):
+        if not batch[0].transactional:
+            if run.options.dry_run:
+                _not_dry_run(run, batch[0])
+                continue
+            from .nontx import apply_non_transactional
+
+            run.hooks.starting(batch, "outside a transaction, statement by statement")
+            apply_non_transactional(run, batch[0])
             continue
-    raise TargetError("gave up after repeated concurrent changes to migration history")
+        gate = index == last_transactional and not run.outcome.gate_skipped
+        _apply_transaction(run, batch, with_gate=gate)
 
 
-class _AppliedConcurrently(Exception):
-    pass
+def _not_dry_run(run: _Run, migration: Migration) -> None:
+    result = MigrationResult(migration.version, migration.name, migration.display_path, "would-apply", None,
+                             len(migration.statements),
+                             "non-transactional: runs statement by statement outside a transaction, so a dry run "
+                             "cannot roll it back and does not run it")
+    run.outcome.results.append(result)
+    run.hooks.result(result)
 
 
-def _apply_batch(target: Target, batch: list[Migration], options: ApplyOptions, outcome: DeployOutcome,
-                 on_result: ProgressHook | None, with_gate: bool) -> None:
-    script = build_transaction(batch, options, with_gate=with_gate)
+def _apply_transaction(run: _Run, batch: list[Migration], with_gate: bool) -> None:
+    options = run.options
+    settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
+    script = build_transaction(batch, settings, options.lock_wait, dry_run=options.dry_run,
+                               history_setup=None if run.history.ready else ensure_sql(run.history),
+                               use_cursor=run.history.cursor,
+                               gate_sql=options.gate_sql if with_gate else None)
+    run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction")
     started = time.monotonic()
     try:
-        answer = single_json(target.run(script.text, safe_to_resend=options.dry_run))
+        answer = single_json(run.target.run(script.text, safe_to_resend=options.dry_run))
+    except KeyboardInterrupt:
+        raise _interrupted(run, batch, settings.tag) from None
     except QueryError as error:
         if error.sqlstate == ALREADY_APPLIED:
-            raise _AppliedConcurrently() from None
-        if error.sqlstate in (ROLLED_BACK_ON_PURPOSE, GATE_FAILED):
-            answer = json.loads(error.detail or "{}")
-            outcome.rolled_back = True
-            outcome.gate_failed = error.sqlstate == GATE_FAILED
-        else:
-            failure, culprit = _failure(target, script, batch, options, error)
-            _record_failure(batch, culprit, failure, outcome, on_result)
+            raise _Replan(concurrent=True) from None
+        if error.sqlstate not in (ROLLED_BACK_ON_PURPOSE, GATE_FAILED):
+            failure, culprit = _failure(run, script, batch, error)
+            _record_failure(run, batch, culprit, failure)
             raise failure from None
-    except OutcomeUnknown:
-        answer = _reconcile(target, batch)
-    _record(answer, batch, outcome, on_result, time.monotonic() - started, options)
+        answer = json.loads(error.detail or "{}")
+        run.outcome.rolled_back = True
+        run.outcome.gate_failed = error.sqlstate == GATE_FAILED
+    except OutcomeUnknown as lost:
+        answer = _settle(run, batch, settings.tag, str(lost))
+    _record(run, answer, batch, time.monotonic() - started)
 
 
-def _record(answer: dict, batch: list[Migration], outcome: DeployOutcome, on_result: ProgressHook | None,
-            elapsed: float, options: ApplyOptions) -> None:
+def _record(run: _Run, answer: dict[str, Any], batch: list[Migration], elapsed: float) -> None:
+    outcome = run.outcome
     durations = answer.get("applied") or {}
     if answer.get("tables") is not None:
         outcome.tables = int(answer["tables"])
@@ -186,185 +273,216 @@ def _record(answer: dict, batch: list[Migration], outcome: DeployOutcome, on_res
                                  int(duration) if duration is not None else int(elapsed * 1000 / len(batch)),
                                  len(migration.statements))
         outcome.results.append(result)
-        if on_result:
-            on_result(result)
+        run.hooks.result(result)
 
 
-def _record_failure(batch: list[Migration], culprit: Migration | None, failure: MigrationFailed,
-                    outcome: DeployOutcome, on_result: ProgressHook | None) -> None:
+def _record_failure(run: _Run, batch: list[Migration], culprit: Migration | None, failure: MigrationFailed) -> None:
     """The failed file, and the rest of its transaction, rolled back with it."""
     for migration in batch:
         failed = culprit is None or migration is culprit
         result = MigrationResult(migration.version, migration.name, migration.display_path,
                                  "failed" if failed else "rolled-back", None, len(migration.statements),
                                  failure.problems[0].message if failed else "rolled back with the failed file")
-        outcome.results.append(result)
-        if on_result:
-            on_result(result)
+        run.outcome.results.append(result)
+        run.hooks.result(result)
 
 
-def build_transaction(batch: list[Migration], options: ApplyOptions, with_gate: bool = False) -> _Script:
-    """The text of one transaction applying `batch` (and the gate, if any)."""
-    script = _Script()
-    script.add(f"SET LOCAL lock_timeout = {literal(options.lock_wait)};\n"
-               f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
-               + AFTER_LOCK +
-               f"SET LOCAL lock_timeout = {literal(options.lock_timeout)};\n"
-               f"SET LOCAL statement_timeout = {literal(options.statement_timeout)};\n")
-    script.add(CREATE_HISTORY)
-    tool = f"supadeploy {__version__}"
-    for migration in batch:
-        script.add(_guard_sql(migration.version))
-        for statement in migration.statements:
-            script.add(statement.text, migration, statement)
-            script.add(";\n")
-        script.add(insert_row_sql(migration.version, migration.name, migration.history_statements,
-                                  migration.fingerprint, tool))
-    versions = text_array([m.version for m in batch])
-    script.add(
-        "SELECT set_config('supadeploy.result', jsonb_build_object('applied', ("
-        "SELECT jsonb_object_agg(version, duration_ms) FROM supabase_migrations.supadeploy_log "
-        f"WHERE version = ANY ({versions})), "
-        "'tables', (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public')"
-        ")::text, true);\n")
-    if with_gate and options.gate_sql:
-        script.add(options.gate_sql)
-    if options.dry_run:
-        script.add(ROLL_BACK_WITH_RESULT)
-    script.add("SELECT current_setting('supadeploy.result')::jsonb AS result;\n")
-    return script
+# --- a lost answer ----------------------------------------------------------------
+
+def settle_sql(tag: str) -> str:
+    """History, and whether a request with this tag is still running: one read."""
+    running = ("pg_catalog.jsonb_build_object('running', (SELECT count(*) FROM pg_catalog.pg_stat_activity "
+               f"WHERE application_name = {literal(tag)} AND pid <> pg_catalog.pg_backend_pid()))")
+    return SESSION_RESET + read_history_sql(extra=running)
 
 
-# Waiting on an advisory lock does not process catalog invalidations, so after
-# it the session could still believe (from a cached negative lookup) that the
-# history schema the previous deploy just committed is absent, and CREATE ...
-# IF NOT EXISTS would collide. Reading pg_namespace takes a relation lock, which
-# processes pending invalidations first.
-AFTER_LOCK = "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = 'supabase_migrations';\n"
-
-ROLL_BACK_WITH_RESULT = f"""\
-DO $sd_dry_run$
-BEGIN
-  RAISE EXCEPTION USING ERRCODE = '{ROLLED_BACK_ON_PURPOSE}',
-    MESSAGE = 'supadeploy: dry run, rolled back on purpose',
-    DETAIL = current_setting('supadeploy.result');
-END
-$sd_dry_run$;
-"""
-
-
-def _guard_sql(version: str) -> str:
-    # version matches ^[0-9]+$ (file name rule), so it is safe inside the DO body.
-    assert version.isdigit()
-    return (
-        "DO $sd_guard$\nBEGIN\n"
-        "  PERFORM set_config('supadeploy.started', clock_timestamp()::text, true);\n"
-        f"  IF EXISTS (SELECT 1 FROM supabase_migrations.schema_migrations WHERE version = '{version}') THEN\n"
-        f"    RAISE EXCEPTION USING ERRCODE = '{ALREADY_APPLIED}',\n"
-        f"      MESSAGE = 'supadeploy: migration {version} was applied by another deploy';\n"
-        "  END IF;\nEND\n$sd_guard$;\n"
-    )
-
-
-def _reconcile(target: Target, batch: list[Migration]) -> dict:
-    """After a lost answer, history says whether the transaction committed."""
+def _settle(run: _Run, batch: list[Migration], tag: str, why: str, limit: float = SETTLE_LIMIT_S) -> dict[str, Any]:
+    """After a lost answer: did the transaction commit? Wait while it still runs; resend only if it did not."""
+    versions = [m.version for m in batch]
+    deadline = time.monotonic() + limit
     delay = 0.5
-    versions = ", ".join(m.version for m in batch)
-    for attempt in range(MAX_RECONCILES):
+    announced = False
+    while True:
         try:
-            history = read_history(target)
-        except OutcomeUnknown:
-            if attempt == MAX_RECONCILES - 1:
-                raise
-            time.sleep(delay)
-            delay *= 2
-            continue
-        except TargetError as exc:  # the target already retried: say what is in doubt, resend nothing
-            raise TargetError(f"the answer to the transaction applying {versions} was lost, and migration "
-                              f"history could not be read afterwards ({exc}). It may or may not have "
-                              "committed: run `supadeploy status` before deploying again.") from None
+            answer = single_json(run.target.run(settle_sql(tag), safe_to_resend=True))
+        except (TargetError, QueryError) as exc:
+            raise OutcomeUnknownError(_in_doubt(versions, f"{why}; migration history could not be read afterwards "
+                                                          f"({exc})")) from None
+        history = parse_history(answer)
         applied = history.by_version()
-        recorded = [m.version in applied for m in batch]
+        recorded = [v in applied for v in versions]
         if all(recorded):
+            run.hooks.waiting(f"{why}; history shows it committed")
             return {"applied": {}, "reconciled": True}
-        if not any(recorded):
-            raise _AppliedConcurrently()  # nothing committed: re-plan and send again
-        raise TargetError("history is partially written for one transaction; inspect it before retrying")
-    raise TargetError("could not read migration history after a lost connection")
+        if int(answer.get("running") or 0) == 0:
+            if any(recorded):
+                raise _Replan(concurrent=True)  # ours rolled back; a racer applied some of them
+            raise _Replan(concurrent=False, reason=why)
+        if time.monotonic() > deadline:
+            raise OutcomeUnknownError(_in_doubt(versions, f"{why}; after {limit:.0f} s the transaction is still "
+                                                          "running on the server"))
+        if not announced:
+            run.hooks.waiting(f"{why}; the transaction is still running on the server (application_name "
+                              f"{tag}): waiting for it to finish before deciding anything")
+            announced = True
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
-def _failure(target: Target, script: _Script, batch: list[Migration], options: ApplyOptions,
-             error: QueryError) -> tuple[MigrationFailed, Migration | None]:
-    """Turn a PostgreSQL error into file, line, SQLSTATE and message."""
+def _in_doubt(versions: list[str], why: str) -> str:
+    return (f"{why}. Whether the transaction applying {', '.join(versions)} committed is unknown; nothing was "
+            "sent again. Run `supadeploy status` to see what history says before deploying again.")
+
+
+def _interrupted(run: _Run, batch: list[Migration], tag: str) -> Exception:
+    """Interrupted while a transaction was in flight: say what became of it, as far as can be told quickly."""
+    versions = [m.version for m in batch]
+    if run.options.dry_run:
+        return Interrupted("interrupted during a dry run: nothing was committed (a dry run always rolls back)")
+    try:
+        run.target.close()  # a half-read answer cannot be reused
+        answer = _settle(run, batch, tag, "interrupted", limit=5.0)
+    except _Replan:
+        return Interrupted(f"interrupted: the transaction applying {', '.join(versions)} did not commit "
+                           "(history confirms); nothing further was sent")
+    except (OutcomeUnknownError, KeyboardInterrupt, Exception):  # noqa: BLE001 - any failure leaves it in doubt
+        return OutcomeUnknownError(_in_doubt(versions, "interrupted while a deploy transaction was in flight"))
+    for migration in batch:
+        result = MigrationResult(migration.version, migration.name, migration.display_path, "applied", None,
+                                 len(migration.statements), "committed before the interruption")
+        run.outcome.results.append(result)
+        run.hooks.result(result)
+    del answer
+    return Interrupted(f"interrupted after the transaction applying {', '.join(versions)} committed (history "
+                       "confirms); nothing further was sent")
+
+
+# --- a failure --------------------------------------------------------------------
+
+def diagnose_sql(names: list[str]) -> str:
+    """After a failure without a position: the cursor, and who holds the locks a deploy may wait for."""
+    holders = (
+        "SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object("
+        "'relation', l.relation::regclass::text, 'pid', l.pid, 'mode', l.mode, 'user', a.usename, "
+        "'application', a.application_name, 'state', a.state, "
+        "'seconds', pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)), "
+        "'query', pg_catalog.left(a.query, 200))), '[]'::jsonb) "
+        "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
+        f"AND l.relation IN (SELECT pg_catalog.to_regclass(n) FROM pg_catalog.unnest({text_array(names)}) n)")
+    advisory = (
+        "SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('pid', l.pid, 'user', a.usename, "
+        "'application', a.application_name, "
+        "'seconds', pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)))), "
+        "'[]'::jsonb) FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+        f"WHERE l.locktype = 'advisory' AND l.granted AND l.classid = {ADVISORY_CLASSID} "
+        f"AND l.objid = {ADVISORY_OBJID} AND l.objsubid = 1")
+    cursor = (f"CASE WHEN pg_catalog.to_regclass({literal(CURSOR)}) IS NOT NULL THEN "
+              "pg_catalog.pg_sequence_last_value(pg_catalog.to_regclass(" + literal(CURSOR) + ")) END")
+    return (SESSION_RESET + f"SELECT pg_catalog.jsonb_build_object('cursor', {cursor}, 'holders', ({holders}), "
+            f"'advisory', ({advisory})) AS result;\n")
+
+
+def _diagnose(run: _Run, batch: list[Migration]) -> dict[str, Any]:
+    names = sorted({_qualified(schema, name) for m in batch for s in m.statements
+                    for schema, name in relations(s.text)})
+    try:
+        return single_json(run.target.run(diagnose_sql(names), safe_to_resend=True)) or {}
+    except (QueryError, TargetError):
+        return {}
+
+
+def _qualified(schema: str | None, name: str) -> str:
+    from .sqltext import ident
+
+    return f"{ident(schema)}.{ident(name)}" if schema else ident(name)
+
+
+def _failure(run: _Run, script: Script, batch: list[Migration], error: QueryError
+             ) -> tuple[MigrationFailed, Migration | None]:
+    """Turn a PostgreSQL error into file, line, column, SQLSTATE and an explanation, without running anything again."""
+    options = run.options
     position = error.position
     located = script.locate(position) if position else None
+    diagnosis: dict[str, Any] = {}
+    own_sql = False
+    mark = None
     if located is None:
-        located = _locate_by_replay(target, batch, options)
+        diagnosis = _diagnose(run, batch)
+        mark = script.mark_at(diagnosis.get("cursor"))
+        if mark is not None and mark.statement is not None:
+            located = (mark.migration, mark.statement, 0)
+        elif mark is not None:
+            own_sql = True  # bookkeeping after the statements: the history row
+        elif script.base or (error.sqlstate == "55P03" and diagnosis.get("advisory")):
+            own_sql = True  # before the first statement: the lock wait or the guard
     migration: Migration | None
-    if located is None:
-        migration, line = (batch[0] if len(batch) == 1 else None), None
-    else:
+    column = source = None
+    line: int | None = None
+    if located is not None:
         migration, statement, offset = located
         line = migration.line_at(statement.offset + offset) if position else statement.line
+        if position:
+            source = migration.source_line(line)
+            column = statement.offset + offset - _line_start(migration.text, statement.offset + offset) + 1
+    elif mark is not None:
+        migration = mark.migration
+    else:
+        migration = batch[0] if len(batch) == 1 else None
     text = f"{error.sqlstate}: {error.message}"
     for label, value in (("DETAIL", error.detail), ("HINT", error.hint), ("CONTEXT", error.context)):
         if value:
             text += f"\n{label}: {value}"
-    if error.sqlstate == "55P03":
-        text += f"\nHINT: a lock was not granted within lock_timeout ({options.lock_timeout}); retry when the table is less busy"
-    if error.sqlstate == "57014":
-        text += f"\nHINT: statement_timeout ({options.statement_timeout}) was reached"
+    text += _explain(error, options, own_sql, located, diagnosis, batch)
     title = f"Migration {migration.version} failed" if migration else "Migration failed"
+    sql = SqlError(error.sqlstate, error.message, error.position, column, source, error.detail, error.hint,
+                   error.context)
     problem = Problem(text + "\nNothing of this transaction was committed.",
-                      file=migration.display_path if migration else None, line=line, title=title)
-    return MigrationFailed(f"{problem}", [problem]), migration
+                      file=migration.display_path if migration else None, line=line, title=title, sql=sql)
+    return MigrationFailed(str(problem), [problem]), migration
 
 
-LOCATE_SQL = """\
-CREATE OR REPLACE FUNCTION pg_temp.supadeploy_locate(stmts text[]) RETURNS jsonb
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  n integer := 0;
-BEGIN
-  BEGIN
-    FOR i IN 1 .. coalesce(array_length(stmts, 1), 0) LOOP
-      n := i;
-      EXECUTE stmts[i];
-    END LOOP;
-    n := 0;
-    RAISE EXCEPTION USING ERRCODE = 'SD009', MESSAGE = 'no failure reproduced';
-  EXCEPTION WHEN OTHERS THEN
-    RETURN jsonb_build_object('index', n, 'sqlstate', SQLSTATE, 'message', SQLERRM);
-  END;
-END
-$fn$;
-"""
+def _explain(error: QueryError, options: ApplyOptions, own_sql: bool,
+             located: tuple[Migration, Statement, int] | None, diagnosis: dict[str, Any],
+             batch: list[Migration]) -> str:
+    """The setting that fired, who held the lock, or which directive a statement needs."""
+    if error.sqlstate == "55P03":
+        if own_sql and located is None:
+            holders = diagnosis.get("advisory") or []
+            who = "; ".join(f"pid {h['pid']} ({h.get('application') or h.get('user')}, {h.get('seconds')} s into "
+                            "its transaction)" for h in holders) or "it had finished by the time supadeploy looked"
+            return (f"\nHINT: another deploy held supadeploy's lock on this database for longer than --lock-wait "
+                    f"({options.lock_wait}): {who}. Retry when it has finished, or raise --lock-wait.")
+        tables = {_qualified(s, n) for s, n in relations(located[1].text)} if located else set()
+        holders = [h for h in diagnosis.get("holders") or [] if not tables or _short(h["relation"]) in
+                   {_short(t) for t in tables}]
+        who = "; ".join(f"{h['relation']}: pid {h['pid']} holds {h['mode']} ({h.get('application') or h.get('user')}"
+                        f", {h.get('state')}, {h.get('seconds')} s into its transaction: {h.get('query')!r})"
+                        for h in holders[:5])
+        return (f"\nHINT: a lock was not granted within lock_timeout ({options.lock_timeout}). "
+                + (f"Held by: {who}." if who else "Its holder had finished by the time supadeploy looked.")
+                + " Retry when the table is less busy, or raise --lock-timeout.")
+    if error.sqlstate == "57014":
+        return f"\nHINT: statement_timeout ({options.statement_timeout}) was reached; raise --statement-timeout."
+    if error.sqlstate == "55P04":
+        return ("\nHINT: a value added by ALTER TYPE ... ADD VALUE cannot be used in the transaction that added it; "
+                "put the ALTER TYPE in its own migration, or run the file outside a transaction with "
+                "`-- supadeploy: transaction=false` on its first line.")
+    if located is None and not own_sql and len(batch) > 1:
+        return "\nHINT: the statement could not be located; it is in one of: " + ", ".join(
+            m.filename for m in batch)
+    return ""
 
 
-def _locate_by_replay(target: Target, batch: list[Migration], options: ApplyOptions
-                      ) -> tuple[Migration, Statement, int] | None:
-    """Replay the batch statement by statement, always rolled back, to find the failing one.
-
-    Only used when PostgreSQL gave no position (constraint violations, missing
-    objects...). One extra round trip, on failure only.
-    """
-    pairs = [(m, s) for m in batch for s in m.statements]
-    sql = (f"SET LOCAL lock_timeout = {literal(options.lock_timeout)};\n"
-           f"SET LOCAL statement_timeout = {literal(options.statement_timeout)};\n"
-           + LOCATE_SQL
-           + f"SELECT pg_temp.supadeploy_locate({text_array([s.text for _, s in pairs])}) AS result;\n"
-           "DROP FUNCTION pg_temp.supadeploy_locate(text[]);\n")
-    try:
-        answer = single_json(target.run(sql, safe_to_resend=True))
-    except (QueryError, TargetError):
-        return None
-    index = int(answer.get("index") or 0)
-    if not 1 <= index <= len(pairs):
-        return None
-    migration, statement = pairs[index - 1]
-    return migration, statement, 0
+def _line_start(text: str, offset: int) -> int:
+    return max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
 
 
-def plan_only(target: Target, migrations: MigrationSet, options: PlanOptions) -> Plan:
+def _short(name: str) -> str:
+    return name.split(".")[-1].strip('"')
+
+
+def plan_only(target: Target, migrations: MigrationSet, options: PlanOptions, sizes: list[str] | None = None) -> Plan:
     """What `deploy` would do, reading history only."""
-    return make_plan(migrations, read_history(target), options)
+    return make_plan(migrations, read_history(target, sizes), options)
+

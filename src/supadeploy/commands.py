@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .apply import ApplyOptions, MigrationResult, deploy, plan_only
+from .apply import ApplyOptions, Hooks, MigrationResult, deploy, plan_only
 from .errors import Problem
 from .history import History
 from .migrations import MigrationSet, load_migrations, shown_path
@@ -78,20 +78,16 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
                            statement_timeout=args.statement_timeout, lock_wait=_timeout(args.lock_wait, "5s", "30s", args),
                            dry_run=args.dry_run, gate_sql=checks.gate_sql(suite) if gate else None)
 
-    def on_result(result: MigrationResult) -> None:
-        entry = result.__dict__.copy()
-        report.migrations.append(entry)
-        reporter.migration(entry)
-
+    hooks = ReportHooks(report, reporter)
     mode = ("dry run: one transaction, always rolled back" if args.dry_run else f"tx-mode {args.tx_mode}")
     mode += ", gated" if gate else ""
     with reporter.phase(f"Deploy {shown_path(args.migrations_dir, root)} to {report.target} ({mode})"):
-        plans: list[Plan] = []
         try:
-            outcome = deploy(target, migrations, plan_options(args), options, on_result, plans.append)
+            outcome = deploy(target, migrations, plan_options(args), options, hooks)
         finally:
-            if plans:
-                report.pending = [m.version for m in plans[-1].pending if m.version not in report.applied_versions]
+            if hooks.plans:
+                report.pending = [m.version for m in hooks.plans[-1].pending
+                                  if m.version not in report.applied_versions]
         _warn(report, reporter, outcome.plan.warnings)
         report.tables = outcome.tables
         if not outcome.results:
@@ -111,6 +107,35 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
             checks.verify(target, suite, migrations, report, reporter)
 
 
+class ReportHooks(Hooks):
+    """The engine's events, reported as they happen."""
+
+    def __init__(self, report: Report, reporter: Reporter, record: bool = True) -> None:
+        self.report = report
+        self.reporter = reporter
+        self.record = record
+        self.plans: list[Plan] = []
+
+    def plan(self, plan: Plan) -> None:
+        self.plans.append(plan)
+
+    def starting(self, batch, how: str) -> None:
+        names = ", ".join(m.version for m in batch[:5]) + (" …" if len(batch) > 5 else "")
+        self.reporter.progress(f"  → {names} ({how})")
+
+    def result(self, result: MigrationResult) -> None:
+        entry = result.__dict__.copy()
+        if self.record:
+            self.report.migrations.append(entry)
+        self.reporter.migration(entry)
+
+    def waiting(self, message: str) -> None:
+        self.reporter.progress(f"  … {message}")
+
+    def note(self, problem: Problem) -> None:
+        _warn(self.report, self.reporter, [problem])
+
+
 def _timeout(given: str | None, dry_run_default: str, default: str, args: argparse.Namespace) -> str:
     """Explicit values win; a dry run waits briefly, so it never blocks production for long."""
     return given or (dry_run_default if args.dry_run else default)
@@ -125,8 +150,8 @@ def _verify(target, migrations: MigrationSet, args: argparse.Namespace, report: 
     if replay_first:
         with reporter.phase("Replay the migrations on the local database"):
             options = ApplyOptions(tx_mode="all", statement_timeout=args.statement_timeout)
-            outcome = deploy(target, migrations, plan_options(args), options,
-                             lambda result: reporter.migration(result.__dict__))
+            outcome = deploy(target, migrations, plan_options(args), options, ReportHooks(report, reporter,
+                                                                                         record=False))
             report.tables = outcome.tables
     with reporter.phase(f"Assertions: {report.target}"):
         assertions.verify(target, suite, migrations, report, reporter)

@@ -9,6 +9,22 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # a migration or a check failed
 EXIT_BAD_INPUT = 2  # bad input or configuration
 EXIT_INTERNAL = 3  # a bug in supadeploy: reported, never a traceback with secrets
+EXIT_UNKNOWN = 4  # a transaction was sent and its outcome is unknown: `supadeploy status` settles it
+EXIT_INTERRUPTED = 130  # SIGINT / SIGTERM
+
+
+@dataclass(frozen=True)
+class SqlError:
+    """What PostgreSQL said about a failed statement, for people and for `--format json`."""
+
+    sqlstate: str
+    message: str
+    position: int | None = None  # 1-based character in the statement
+    column: int | None = None  # 1-based column in the file line
+    source: str | None = None  # the file line the error is on
+    detail: str | None = None
+    hint: str | None = None
+    context: str | None = None
 
 
 @dataclass(frozen=True)
@@ -19,6 +35,8 @@ class Problem:
     file: str | None = None
     line: int | None = None
     title: str = "supadeploy"
+    sql: SqlError | None = None
+    kind: str | None = None  # a stable category, e.g. "not-available-locally"
 
     def where(self) -> str:
         if self.file and self.line:
@@ -87,5 +105,26 @@ class TargetError(SupadeployError):
     exit_code = EXIT_FAILED
 
 
+class NotAvailableLocally(SupadeployError):
+    """The local replay lacks something hosted projects have (an extension without binaries)."""
+
+    exit_code = EXIT_FAILED
+    report_status = "unsupported"
+
+
 class OutcomeUnknown(TargetError):
     """A request may or may not have committed (connection lost after sending)."""
+
+
+class OutcomeUnknownError(SupadeployError):
+    """A deploy transaction was sent and whether it committed could not be settled."""
+
+    exit_code = EXIT_UNKNOWN
+    report_status = "unknown"
+
+
+class Interrupted(SupadeployError):
+    """SIGINT or SIGTERM; the message says what was in flight and what became of it."""
+
+    exit_code = EXIT_INTERRUPTED
+    report_status = "interrupted"

@@ -1,39 +1,86 @@
-"""Reading migration files: names, encoding, statements and their lines.
+"""Reading migration files: names, encoding, statements, directives and their lines.
 
 File names follow the Supabase CLI rule `^([0-9]+)_(.*)\\.sql$`. Statements are
-split with pglast (PostgreSQL's own parser), each keeping its line in the file
-so that errors can point at it.
+split with PostgreSQL's own parser (see sqlparse.py), each keeping its line in
+the file so that errors can point at it. What is executed is the file's text
+as written (only a BOM is stripped): line endings inside string literals are
+part of what a statement means.
+
+A file is applied in one of three ways:
+- in a transaction, with its history row (the default);
+- the same, when the whole file is wrapped in its own `BEGIN` … `COMMIT`
+  (the wrapper is not sent: supadeploy's transaction takes its place);
+- statement by statement outside a transaction, when its leading comments
+  carry a directive (NON_TRANSACTIONAL_DIRECTIVES), for statements such as
+  `CREATE INDEX CONCURRENTLY` that PostgreSQL refuses inside one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+import stat
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from .errors import MigrationFileError, Problem
+from .sqlparse import LineIndex, ParsedStatement, SqlSyntaxError, fingerprint, split
 
 FILENAME_RE = re.compile(r"^([0-9]+)_(.*)\.sql$")
 UTF8_BOM = "\ufeff"
 
-# Statements that would end the surrounding transaction or cannot run inside one.
-_TRANSACTION_CONTROL = "transaction control ({what}) would end supadeploy's transaction early"
-_NOT_IN_TRANSACTION = "{what} cannot run inside a transaction"
-_REFUSAL_ADVICE = (
-    "; supadeploy runs each migration atomically, so this statement is refused. "
-    "Run it separately (for example with psql against a direct database URL)."
-)
+# Leading-comment directives that make a file non-transactional: ours, and the
+# ones generated migrations already carry (pg-delta is Supabase's diff engine).
+SUPADEPLOY_DIRECTIVE = "-- supadeploy: transaction=false"
+NON_TRANSACTIONAL_DIRECTIVES = {
+    "supadeploy": re.compile(r"^--\s*supadeploy:\s*transaction\s*=\s*false\s*$", re.I),
+    "pg-delta": re.compile(r"^--\s*pg-delta:\s*transaction\s*=\s*false\s*$", re.I),
+    "atlas": re.compile(r"^--\s*atlas:txmode\s+none\s*$", re.I),
+}
+_OUR_DIRECTIVE_PREFIX = re.compile(r"^--\s*supadeploy:", re.I)
+_DIRECTIVE_ADVICE = (
+    f"put `{SUPADEPLOY_DIRECTIVE}` on the file's first line to run it statement by statement outside "
+    "a transaction (`-- pg-delta: transaction=false` and `-- atlas:txmode none` work too); see "
+    "README, \"Migration files\"")
+
+# Statements PostgreSQL refuses inside a transaction block: they need the directive.
+_NOT_IN_TRANSACTION = {"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
+                       "CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
+                       "AlterSystemStmt": "ALTER SYSTEM"}
+_TRANSACTION_WORDS = {"TRANS_STMT_BEGIN": "BEGIN", "TRANS_STMT_START": "START TRANSACTION",
+                      "TRANS_STMT_COMMIT": "COMMIT", "TRANS_STMT_ROLLBACK": "ROLLBACK",
+                      "TRANS_STMT_SAVEPOINT": "SAVEPOINT", "TRANS_STMT_RELEASE": "RELEASE SAVEPOINT",
+                      "TRANS_STMT_ROLLBACK_TO": "ROLLBACK TO SAVEPOINT",
+                      "TRANS_STMT_PREPARE": "PREPARE TRANSACTION",
+                      "TRANS_STMT_COMMIT_PREPARED": "COMMIT PREPARED",
+                      "TRANS_STMT_ROLLBACK_PREPARED": "ROLLBACK PREPARED"}
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    """A `CREATE INDEX CONCURRENTLY`: what to look for when a failed build left an INVALID index."""
+
+    schema: str | None
+    name: str | None
+    table: str
+    if_not_exists: bool
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One SQL statement of a file: its text as executed and where it starts."""
+    """One SQL statement of a file: its text as executed, where it starts, and its kind."""
 
     text: str
     line: int
     offset: int
+    kind: str = "?"
+    resets_session: bool = False  # RESET ALL: supadeploy's own settings are restored after it
+    non_transactional: str | None = None  # e.g. "CREATE INDEX CONCURRENTLY"
+    index_build: IndexBuild | None = None
+    transaction_control: str | None = None  # TransactionStmt kind, e.g. "TRANS_STMT_BEGIN"
+    chains: bool = False  # COMMIT AND CHAIN
+    client_stream: bool = False  # COPY FROM STDIN / TO STDOUT
 
 
 @dataclass(frozen=True)
@@ -42,27 +89,49 @@ class Migration:
     name: str
     path: Path
     display_path: str
-    text: str  # BOM stripped, line endings normalised to \n
-    statements: tuple[Statement, ...] = field(repr=False)
-    history_statements: tuple[str, ...] = field(repr=False)
+    text: str  # as in the file, BOM stripped
+    statements: tuple[Statement, ...] = field(repr=False)  # what is executed
+    history_statements: tuple[str, ...] = field(repr=False)  # what the Supabase CLI would store
+    transactional: bool = True
+    directive: str | None = None  # which non-transactional directive the file carries
+    wrapped: bool = False  # the file's own BEGIN … COMMIT was stripped
 
     @property
     def filename(self) -> str:
         return self.path.name
 
+    @property
+    def empty(self) -> bool:
+        return not self.statements
+
     @cached_property
     def fingerprint(self) -> str:
-        return fingerprint_statements(self.history_statements)
+        return fingerprint(self.history_statements)
+
+    @cached_property
+    def _lines(self) -> LineIndex:
+        return LineIndex(self.text)
 
     def line_at(self, offset: int) -> int:
         """1-based line of a character offset in the file text."""
-        return self.text.count("\n", 0, max(0, offset)) + 1
+        return self._lines.line(offset)
+
+    def source_line(self, line: int) -> str:
+        """The text of one line of the file (for a caret under an error position)."""
+        start = self._lines.start_of_line(line)
+        end = len(self.text)
+        for stop in ("\n", "\r"):
+            at = self.text.find(stop, start)
+            if at >= 0:
+                end = min(end, at)
+        return self.text[start:end]
 
 
 @dataclass(frozen=True)
 class MigrationSet:
     migrations: tuple[Migration, ...]
     warnings: tuple[Problem, ...]
+    directory: Path | None = None
 
     def by_version(self) -> dict[str, Migration]:
         return {m.version: m for m in self.migrations}
@@ -76,16 +145,23 @@ def load_migrations(directory: Path, display_root: Path | None = None) -> Migrat
     warnings: list[Problem] = []
     seen: dict[str, str] = {}
     migrations: list[Migration] = []
-    for path in sorted(p for p in directory.iterdir() if p.is_file()):
+    try:
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise MigrationFileError(f"cannot list the migrations directory {directory}: {exc.strerror}") from None
+    for path in entries:
         shown = shown_path(path, display_root)
         match = FILENAME_RE.match(path.name)
         if not match:
-            if path.suffix == ".sql":
-                warnings.append(Problem(
-                    f"skipped {path.name}: migration file names must match <version>_<name>.sql "
-                    "(the Supabase CLI rule ^([0-9]+)_(.*)\\.sql$)", file=shown, title="Skipped file"))
+            if path.suffix.lower() == ".sql":
+                warnings.append(_skipped(path, shown))
             continue
         version, name = match.group(1), match.group(2)
+        kind = _entry_kind(path)
+        if kind is not None:
+            problems.append(Problem(f"{path.name} is named like a migration but is {kind}; "
+                                    "remove it or give it another name", file=shown, title="Not a file"))
+            continue
         if version in seen:
             problems.append(Problem(
                 f"duplicate migration version {version}: {seen[version]} and {shown}",
@@ -93,34 +169,86 @@ def load_migrations(directory: Path, display_root: Path | None = None) -> Migrat
             continue
         seen[version] = shown
         try:
-            migrations.append(parse_migration(path.read_bytes(), version, name, path, shown))
+            data = path.read_bytes()
+        except OSError as exc:
+            problems.append(Problem(f"cannot read {path.name}: {exc.strerror or exc}", file=shown,
+                                    title="Unreadable file"))
+            continue
+        try:
+            migrations.append(parse_migration(data, version, name, path, shown))
         except MigrationFileError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise MigrationFileError(
-            f"{len(problems)} problem(s) in migration files", problems)
+        raise MigrationFileError(f"{len(problems)} problem(s) in migration files", problems)
     lengths = {len(m.version) for m in migrations}
     if len(lengths) > 1:
         warnings.append(Problem(
             "migration versions have different lengths; like the Supabase CLI, supadeploy "
             "orders them as text, so pad them to one length (e.g. 000010 after 000009)",
             title="Version order"))
-    return MigrationSet(tuple(migrations), tuple(warnings))
+    for migration in migrations:
+        if migration.empty:
+            warnings.append(Problem(
+                f"{migration.filename} contains no SQL statement; it is recorded in history with no "
+                "statements, as the Supabase CLI does", file=migration.display_path, line=1,
+                title="Empty migration"))
+    return MigrationSet(tuple(migrations), tuple(warnings), directory)
+
+
+def _skipped(path: Path, shown: str) -> Problem:
+    if path.suffix == ".sql":
+        why = "migration file names must match <version>_<name>.sql (the Supabase CLI rule ^([0-9]+)_(.*)\\.sql$)"
+    else:
+        why = f"the extension must be lower-case .sql, not {path.suffix} (the Supabase CLI skips it too)"
+    return Problem(f"skipped {path.name}: {why}", file=shown, title="Skipped file")
+
+
+def _entry_kind(path: Path) -> str | None:
+    """None for a regular file (or a link to one); otherwise what the entry is."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a symbolic link to nothing (dangling)" if path.is_symlink() else "missing"
+    except OSError as exc:
+        return f"not accessible ({exc.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def parse_migration(data: bytes, version: str, name: str, path: Path, shown: str) -> Migration:
     """Decode, split and check one file's bytes."""
     text = decode_sql(data, shown)
-    statements, history = split_statements(text, shown)
-    if not statements:
-        raise MigrationFileError(f"{shown}: empty migration", [Problem(
-            "empty migration: the file contains no SQL statement", file=shown, line=1,
-            title="Empty migration")])
-    return Migration(version, name, path, shown, text, tuple(statements), tuple(history))
+    lines = LineIndex(text)
+    parsed = _parse(text, shown, lines)
+    directive = _directive(text, parsed[0].start if parsed else len(text), shown, lines)
+    statements: list[Statement] = []
+    history: list[str] = []
+    previous_end = 0
+    for item in parsed:
+        body = text[item.start:item.end].strip()
+        if not body:
+            continue
+        start = item.start + (len(text[item.start:item.end]) - len(text[item.start:item.end].lstrip()))
+        statements.append(_statement(body, lines.line(start), start, item))
+        history.append(text[previous_end:item.end].strip().lstrip(";").strip())
+        previous_end = item.end
+    statements, wrapped = _unwrap(statements, directive, shown)
+    refused = [p for p in (_refusal(s, directive, shown) for s in statements) if p is not None]
+    if refused:
+        raise MigrationFileError(f"{shown}: statements supadeploy cannot apply as written", refused)
+    return Migration(version, name, path, shown, text, tuple(statements), tuple(history),
+                     transactional=directive is None, directive=directive, wrapped=wrapped)
 
 
 def decode_sql(data: bytes, shown: str) -> str:
-    """UTF-8 text with BOM stripped and CRLF/CR normalised, or an error with the byte offset."""
+    """UTF-8 text with a BOM stripped, or an error with the byte offset. Line endings are kept."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -134,130 +262,141 @@ def decode_sql(data: bytes, shown: str) -> str:
         offset = text.index("\x00")
         raise MigrationFileError(f"{shown}: NUL character", [Problem(
             f"NUL character at offset {offset}: not a text file",
-            file=shown, line=text.count("\n", 0, offset) + 1, title="Invalid file")])
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+            file=shown, line=LineIndex(text).line(offset), title="Invalid file")])
+    return text
 
 
 def split_statements(text: str, shown: str) -> tuple[list[Statement], list[str]]:
-    """Statements (as executed) and the same statements in the Supabase CLI's history format.
+    """Statements as executed and in the Supabase CLI's history format (for tools and tests)."""
+    migration = parse_migration(text.encode("utf-8"), "0", "x", Path(shown), shown)
+    return list(migration.statements), list(migration.history_statements)
 
-    The history format keeps comments that precede a statement, trimmed and
-    without the trailing semicolon, as `supabase db push` stores them. Parsing
-    goes through libpg_query's JSON output: the same parser as pglast's AST,
-    without building Python objects for every node. Refused statements are
-    reported with their lines.
-    """
-    import json
 
-    from pglast import parser  # imported here: start-up stays light
-
-    to_chars = _char_offsets(text)
+def _parse(text: str, shown: str, lines: LineIndex) -> list[ParsedStatement]:
     try:
-        tree = json.loads(parser.parse_sql_json(text))
-    except parser.ParseError as exc:
-        message, offset = (exc.args + (0,))[:2]
-        line = text.count("\n", 0, max(0, to_chars(int(offset)))) + 1
+        return split(text)
+    except SqlSyntaxError as exc:
+        copy = _copy_with_inline_data(text, exc.offset, lines)
+        if copy is not None:
+            raise MigrationFileError(f"{shown}:{copy}: COPY with inline data", [Problem(
+                "COPY ... FROM stdin with inline data (as pg_dump writes it) needs a client data stream, "
+                "which neither the Management API nor supadeploy's transactions have; write the rows as "
+                "INSERT statements, or load them separately (psql \\copy)",
+                file=shown, line=copy, title="Statement refused")]) from None
+        line = lines.line(exc.offset)
         raise MigrationFileError(f"{shown}:{line}: syntax error", [Problem(
-            f"syntax error: {message}", file=shown, line=line, title="Syntax error")]) from None
-    statements: list[Statement] = []
-    history: list[str] = []
-    refused: list[Problem] = []
-    previous_end = 0
-    for item in tree.get("stmts", []):
-        location = item.get("stmt_location", 0)
-        start = to_chars(location)
-        end = to_chars(location + item["stmt_len"]) if item.get("stmt_len") else _last_token_end(text, start)
-        body = text[start:end].strip()
-        if not body:
-            continue
-        statement = Statement(body, text.count("\n", 0, start) + 1, start)
-        statements.append(statement)
-        history.append(text[previous_end:end].strip().lstrip(";").strip())
-        previous_end = end
-        problem = refusal(item["stmt"], statement, shown)
-        if problem is not None:
-            refused.append(problem)
-    if refused:
-        raise MigrationFileError(f"{shown}: statements that break atomicity", refused)
-    return statements, history
+            f"syntax error: {exc.message}", file=shown, line=line, title="Syntax error")]) from None
 
 
-def _char_offsets(text: str):
-    """Map libpg_query's byte offsets to character offsets (identity for ASCII text)."""
-    if text.isascii():
-        return lambda offset: offset
-    encoded = text.encode("utf-8")
-    return lambda offset: len(encoded[:offset].decode("utf-8", errors="ignore"))
-
-
-def _last_token_end(text: str, start: int) -> int:
-    """End of the last non-comment token after `start` (the final statement has no length)."""
-    from pglast import parser
-
-    end = start
-    for token in parser.scan(text[start:]):
-        if token.name not in ("SQL_COMMENT", "C_COMMENT") and token.name != "ASCII_59":
-            end = start + token.end + 1
-    return end
-
-
-_CONCURRENT = {"IndexStmt": "CREATE INDEX CONCURRENTLY", "DropStmt": "DROP INDEX CONCURRENTLY",
-               "RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW CONCURRENTLY"}
-_NEVER_IN_TRANSACTION = {"CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
-                         "CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
-                         "AlterSystemStmt": "ALTER SYSTEM"}
-
-
-def refusal(node: dict, statement: Statement, shown: str) -> Problem | None:
-    """A Problem when the parsed statement cannot run inside supadeploy's transaction."""
-    kind, fields = next(iter(node.items()))
-    what: str | None = None
-    template = _NOT_IN_TRANSACTION
-    if kind == "TransactionStmt":
-        what = statement.text.split()[0].upper()
-        template = _TRANSACTION_CONTROL
-    elif kind in _CONCURRENT and fields.get("concurrent"):
-        what = _CONCURRENT[kind]
-    elif kind == "ReindexStmt" and any(
-            p.get("DefElem", {}).get("defname") == "concurrently" for p in fields.get("params", ())):
-        what = "REINDEX CONCURRENTLY"
-    elif kind == "VacuumStmt" and fields.get("is_vacuumcmd"):
-        what = "VACUUM"
-    elif kind in _NEVER_IN_TRANSACTION:
-        what = _NEVER_IN_TRANSACTION[kind]
-    elif kind == "CopyStmt" and not fields.get("filename"):
-        what = "COPY FROM STDIN / TO STDOUT"
-        template = "{what} needs a client-side data stream"
-    if what is None:
+def _copy_with_inline_data(text: str, offset: int, lines: LineIndex) -> int | None:
+    """The line of a `COPY ... FROM stdin;` whose data rows caused a syntax error, if that is what happened."""
+    prefix = text[:lines.start_of_line(lines.line(offset))]
+    try:
+        parsed = split(prefix)
+    except SqlSyntaxError:
         return None
-    return Problem(template.format(what=what) + _REFUSAL_ADVICE, file=shown,
-                   line=statement.line, title="Statement refused")
+    if parsed and parsed[-1].kind == "CopyStmt" and _copies_stdin(parsed[-1].node or {}):
+        start = parsed[-1].start + len(text[parsed[-1].start:]) - len(text[parsed[-1].start:].lstrip())
+        return lines.line(start)
+    return None
+
+
+def _copies_stdin(node: dict[str, Any]) -> bool:
+    return not node.get("filename") and not node.get("is_program")
+
+
+def _directive(text: str, first_statement: int, shown: str, lines: LineIndex) -> str | None:
+    """Which non-transactional directive the leading comments carry, if any."""
+    for raw in re.split(r"\r\n|\r|\n", text[:first_statement]):
+        comment = raw.strip()
+        if not comment.startswith("--"):
+            continue
+        for name, pattern in NON_TRANSACTIONAL_DIRECTIVES.items():
+            if pattern.match(comment):
+                return name
+        if _OUR_DIRECTIVE_PREFIX.match(comment):
+            line = lines.line(text.find(raw))
+            raise MigrationFileError(f"{shown}:{line}: unknown directive", [Problem(
+                f"unknown supadeploy directive {comment!r}; the one supadeploy knows is "
+                f"`{SUPADEPLOY_DIRECTIVE}`", file=shown, line=line, title="Unknown directive")])
+    return None
+
+
+def _statement(body: str, line: int, offset: int, item: ParsedStatement) -> Statement:
+    node = item.node or {}
+    resets = item.kind == "VariableSetStmt" and node.get("kind") == "VAR_RESET_ALL"
+    what = _needs_no_transaction(item.kind, node)
+    index = None
+    if item.kind == "IndexStmt" and node.get("concurrent"):
+        relation = node.get("relation") or {}
+        index = IndexBuild(relation.get("schemaname"), node.get("idxname"), relation.get("relname", ""),
+                           bool(node.get("if_not_exists")))
+    control = node.get("kind") if item.kind == "TransactionStmt" else None
+    stream = item.kind == "CopyStmt" and _copies_stdin(node)
+    return Statement(body, line, offset, item.kind, resets, what, index, control, bool(node.get("chain")), stream)
+
+
+def _needs_no_transaction(kind: str, node: dict[str, Any]) -> str | None:
+    """What PostgreSQL refuses inside a transaction block, named as users write it."""
+    if kind == "IndexStmt" and node.get("concurrent"):
+        return "CREATE INDEX CONCURRENTLY"
+    if kind == "DropStmt" and node.get("concurrent"):
+        return "DROP INDEX CONCURRENTLY"
+    if kind == "ReindexStmt" and any(
+            p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", ())):
+        return "REINDEX CONCURRENTLY"
+    if kind == "VacuumStmt":
+        return "VACUUM" if node.get("is_vacuumcmd") else None
+    if kind == "ClusterStmt" and not node.get("relation"):
+        return "CLUSTER (without a table)"
+    if kind == "AlterTableStmt":
+        for command in node.get("cmds", ()):
+            cmd = command.get("AlterTableCmd", {})
+            if cmd.get("subtype") == "AT_DetachPartition" and cmd.get("def", {}).get("PartitionCmd", {}).get("concurrent"):
+                return "DETACH PARTITION ... CONCURRENTLY"
+    return _NOT_IN_TRANSACTION.get(kind)
+
+
+def _unwrap(statements: list[Statement], directive: str | None, shown: str) -> tuple[list[Statement], bool]:
+    """Strip a BEGIN … COMMIT that wraps the whole file; refuse any other transaction control."""
+    control = [s for s in statements if s.transaction_control]
+    if not control:
+        return statements, False
+    first, last = statements[0], statements[-1]
+    wrapper = (directive is None and len(control) == 2 and first is control[0] and last is control[1]
+               and first.transaction_control in ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+               and last.transaction_control == "TRANS_STMT_COMMIT" and not last.chains)
+    if wrapper:
+        return statements[1:-1], True
+    problems = []
+    for statement in control:
+        word = _TRANSACTION_WORDS.get(statement.transaction_control or "", "transaction control")
+        problems.append(Problem(
+            f"transaction control ({word}) here would commit or end part of the file on its own, so history "
+            "and schema could disagree. supadeploy applies a file atomically; a file may be wrapped as a whole "
+            "in one BEGIN … COMMIT (the wrapper is then replaced by supadeploy's transaction). Otherwise "
+            "remove these statements, or split the file into separate migrations"
+            + (" (a non-transactional file may not contain transaction control)" if directive else ""),
+            file=shown, line=statement.line, title="Transaction control refused"))
+    raise MigrationFileError(f"{shown}: transaction control", problems)
+
+
+def _refusal(statement: Statement, directive: str | None, shown: str) -> Problem | None:
+    """A Problem when the statement cannot be applied the way the file asks."""
+    if statement.client_stream:
+        return Problem("COPY FROM STDIN / TO STDOUT needs a client-side data stream, which neither the "
+                       "Management API nor supadeploy's transactions have; use INSERT statements, or run it "
+                       "separately (psql \\copy)", file=shown, line=statement.line, title="Statement refused")
+    if statement.non_transactional and directive is None:
+        return Problem(f"{statement.non_transactional} cannot run inside a transaction block, and supadeploy "
+                       f"applies each file in one; {_DIRECTIVE_ADVICE}", file=shown, line=statement.line,
+                       title="Statement refused")
+    return None
 
 
 def fingerprint_statements(statements: tuple[str, ...] | list[str]) -> str:
-    """A hash of the SQL tokens, blind to whitespace, line endings, comments and keyword case.
-
-    Used for drift: it compares a file with the statements stored in history,
-    whether supadeploy or the Supabase CLI stored them.
-    """
-    from pglast import parser
-
-    text = ";\n".join(statements).replace("\r\n", "\n").replace("\r", "\n")
-    digest = hashlib.sha256()
-    try:
-        tokens = parser.scan(text)
-    except Exception:  # noqa: BLE001 - unscannable history: fall back to folded text
-        digest.update(" ".join(text.split()).encode())
-        return digest.hexdigest()
-    for token in tokens:
-        if token.name in ("SQL_COMMENT", "C_COMMENT", "ASCII_59"):
-            continue
-        value = text[token.start:token.end + 1]
-        if token.kind != "NO_KEYWORD":
-            value = value.lower()
-        digest.update(" ".join(value.split()).encode())
-        digest.update(b"\x1f")
-    return digest.hexdigest()
+    """Drift fingerprint (see sqlparse.fingerprint): the same for a file and its history row."""
+    return fingerprint(statements)
 
 
 def shown_path(path: Path, root: Path | None) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import PlanRefused, Problem
-from .history import History, HistoryRow, READ_HISTORY, parse_history
+from .history import History, HistoryRow, parse_history, read_history_sql
 from .migrations import Migration, MigrationSet
 from .targets.base import Target, single_json
+from .transaction import SESSION_RESET
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class Plan:
                               self.problems)
 
 
-def read_history(target: Target) -> History:
-    return parse_history(single_json(target.run(READ_HISTORY, safe_to_resend=True)))
+def read_history(target: Target, sizes: list[str] | None = None) -> History:
+    """History and supadeploy's side tables in one read (and the sizes of the named tables)."""
+    return parse_history(single_json(target.run(SESSION_RESET + read_history_sql(sizes), safe_to_resend=True)))
 
 
 def make_plan(migrations: MigrationSet, history: History, options: PlanOptions) -> Plan:

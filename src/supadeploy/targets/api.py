@@ -174,6 +174,7 @@ def _number(value: str | None) -> float | None:
 
 class ApiTarget:
     name = "api"
+    sticky_session = False  # the Management API pools database sessions
 
     def __init__(self, project_ref: str | None, access_token: str | None, api_url: str | None = None,
                  limits: ApiLimits = ApiLimits(), sleep: Callable[[float], None] = time.sleep) -> None:
@@ -191,6 +192,12 @@ class ApiTarget:
         self._rate = RateLimiter(limits.per_minute)
         self._token = access_token
         self._client: Any = None
+        self.on_wait: Callable[[str], None] | None = None
+
+    @property
+    def label(self) -> str:
+        host = urlsplit(self.base_url).hostname or self.base_url
+        return f"project {self.ref}" + ("" if self.base_url == DEFAULT_API_URL else f" via {host}")
 
     @property
     def path(self) -> str:

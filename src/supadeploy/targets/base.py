@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from ..errors import TargetError
 
@@ -32,9 +32,21 @@ class QueryError(Exception):
         return f"{self.sqlstate}: {self.message}"
 
 
+WaitHook = Callable[[str], None]  # told about every wait as it starts (retries, rate limits)
+
+
 class Target(Protocol):
-    name: str
+    name: str  # the kind: local | postgres | api
     round_trips: int
+    # True when consecutive requests share one database session (a direct
+    # connection): session settings and session-level advisory locks then
+    # carry from one request to the next. The Management API pools sessions.
+    sticky_session: bool
+    on_wait: WaitHook | None
+
+    @property
+    def label(self) -> str:
+        """Which database, for people: host, port and database, or the project ref. Never a secret."""
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
         """Send one text; return the last result set that has rows; raise QueryError.

@@ -14,11 +14,17 @@ from .base import Row
 
 class LocalTarget:
     name = "local"
+    sticky_session = True
+    on_wait = None
 
     def __init__(self, default_privileges: bool = True) -> None:
         self._default_privileges = default_privileges
         self._cluster: Cluster | None = None
         self._inner: PostgresTarget | None = None
+
+    @property
+    def label(self) -> str:
+        return "a throwaway local database"
 
     @property
     def round_trips(self) -> int:

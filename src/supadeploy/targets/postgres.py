@@ -14,12 +14,20 @@ from .base import QueryError, Row
 
 class PostgresTarget:
     name = "postgres"
+    sticky_session = True  # one connection: session settings and locks carry between requests
 
     def __init__(self, dsn: str, connect_timeout: int = 10) -> None:
         self._dsn = dsn
         self._connect_timeout = connect_timeout
         self._conn: Any = None
         self.round_trips = 0
+        self.on_wait = None
+
+    @property
+    def label(self) -> str:
+        from ..connstr import describe
+
+        return describe(self._dsn)
 
     def _connection(self) -> Any:
         import psycopg
@@ -86,8 +94,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def check_dsn(dsn: str) -> None:
-    if not dsn.startswith(("postgres://", "postgresql://")) and "=" not in dsn:
-        raise ConfigError("--db-url must be a postgresql:// URL or a libpq key=value string")
+    from ..connstr import check
+
+    check(dsn)
 
 
 __all__ = ["PostgresTarget", "QueryError", "TargetError", "check_dsn"]

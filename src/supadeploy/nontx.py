@@ -1,0 +1,302 @@
+"""Non-transactional migrations: statement by statement, outside a transaction, resumable.
+
+A file whose first lines carry a directive (migrations.NON_TRANSACTIONAL_DIRECTIVES)
+is applied one statement per request, with nothing else in the request's text
+(PostgreSQL runs a multi-statement text as one implicit transaction, where
+`CREATE INDEX CONCURRENTLY` fails with 25001). Each statement commits on its
+own, so:
+
+- after each statement a progress row records how far the file got; a later
+  deploy resumes at the first statement that did not run, and refuses if the
+  file changed in between;
+- the history row is written only after the last statement succeeded;
+- a `CREATE INDEX CONCURRENTLY` that failed leaves an INVALID index behind: it
+  is found before the statement runs again and dropped (`DROP INDEX
+  CONCURRENTLY`) so the build starts clean, and success is never reported
+  while an index the file built is INVALID.
+
+On a direct connection (`sticky_session`) the whole file runs under a
+session-level advisory lock, with supadeploy's lock and statement timeouts
+set for the session. Through the Management API each request may land on
+another pooled session, so neither can be held: another deploy's claim on
+the file is honoured instead, and the platform's own limits apply.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknownError, PlanRefused, Problem, SqlError
+from .migrations import IndexBuild, Migration, Statement
+from .sqltext import ident, literal
+from .targets.base import QueryError, single_json
+from .transaction import (ADVISORY_LOCK_KEY, ALREADY_APPLIED, SESSION_RESET, TOOL, guard_sql, locked_request)
+from .history import insert_row_sql, start_row_sql
+
+if TYPE_CHECKING:
+    from .apply import _Run
+
+CHANGED_SINCE = "SD004"  # progress was recorded for other content
+CLAIMED = "SD005"  # another deploy is applying this file right now
+INVALID_INDEX = "SD006"  # an index the file built is INVALID
+
+
+def apply_non_transactional(run: "_Run", migration: Migration) -> None:
+    from .apply import MigrationResult, _Replan
+
+    target, options = run.target, run.options
+    started = time.monotonic()
+    locked = False
+    try:
+        if target.sticky_session:
+            _session_lock(run)
+            locked = True
+        try:
+            done = _claim(run, migration)
+        except QueryError as error:
+            if error.sqlstate == ALREADY_APPLIED:
+                raise _Replan(concurrent=True) from None
+            raise _claim_refused(migration, error) from None
+        if target.sticky_session:
+            target.run(f"SET lock_timeout = {literal(options.lock_timeout)};\n"
+                       f"SET statement_timeout = {literal(options.statement_timeout)};\n", safe_to_resend=True)
+        for index in range(done, len(migration.statements)):
+            statement = migration.statements[index]
+            if statement.index_build is not None and _already_built(run, migration, statement.index_build):
+                _progress(run, migration, index + 1)
+                continue
+            _run_statement(run, migration, index)
+            _progress(run, migration, index + 1)
+        _finish(run, migration)
+    finally:
+        if locked:
+            _session_unlock(run)
+    result = MigrationResult(migration.version, migration.name, migration.display_path, "applied",
+                             int((time.monotonic() - started) * 1000), len(migration.statements),
+                             "applied outside a transaction, statement by statement")
+    run.outcome.results.append(result)
+    run.hooks.result(result)
+
+
+def _session_lock(run: "_Run") -> None:
+    """Hold supadeploy's advisory lock for the whole file (a direct connection keeps its session)."""
+    try:
+        run.target.run(SESSION_RESET + f"SET lock_timeout = {literal(run.options.lock_wait)};\n"
+                       f"SELECT pg_catalog.pg_advisory_lock({ADVISORY_LOCK_KEY});\n", safe_to_resend=False)
+    except QueryError as error:
+        if error.sqlstate == "55P03":
+            raise MigrationFailed(f"another deploy held supadeploy's lock on this database for longer than "
+                                  f"--lock-wait ({run.options.lock_wait}); nothing was run") from None
+        raise
+
+
+def _session_unlock(run: "_Run") -> None:
+    try:
+        run.target.run(f"SELECT pg_catalog.pg_advisory_unlock({ADVISORY_LOCK_KEY});\n" + SESSION_RESET,
+                       safe_to_resend=True)
+    except Exception:  # noqa: BLE001 - a broken connection released the lock with the session
+        run.target.close()
+
+
+def _claim(run: "_Run", migration: Migration) -> int:
+    """Under the lock: not applied yet, same content as any earlier partial run; returns statements done."""
+    version, fingerprint = literal(migration.version), literal(migration.fingerprint)
+    stale = "true" if run.target.sticky_session else f"p.updated_at < pg_catalog.clock_timestamp() - {literal(run.options.lock_wait)}::interval"
+    body = (guard_sql(migration.version) + f"""\
+DO $sd_claim$
+DECLARE p record;
+BEGIN
+  SELECT * INTO p FROM supabase_migrations.supadeploy_progress WHERE version = {version};
+  IF FOUND AND p.fingerprint <> {fingerprint} THEN
+    RAISE EXCEPTION USING ERRCODE = '{CHANGED_SINCE}', MESSAGE = p.done::text;
+  END IF;
+  IF FOUND AND p.run_id <> {literal(run.run_id)} AND NOT ({stale}) THEN
+    RAISE EXCEPTION USING ERRCODE = '{CLAIMED}', MESSAGE = p.run_id;
+  END IF;
+END
+$sd_claim$;
+INSERT INTO supabase_migrations.supadeploy_progress (version, done, fingerprint, run_id, updated_at)
+VALUES ({version}, 0, {fingerprint}, {literal(run.run_id)}, pg_catalog.clock_timestamp())
+ON CONFLICT (version) DO UPDATE SET run_id = excluded.run_id, updated_at = excluded.updated_at;
+""" + start_row_sql(migration.version, migration.fingerprint, TOOL)
+        + "SELECT pg_catalog.jsonb_build_object('done', (SELECT done FROM supabase_migrations.supadeploy_progress "
+        f"WHERE version = {version})) AS result;\n")
+    answer = single_json(run.target.run(locked_request(body, run.options.lock_wait, run.run_id),
+                                        safe_to_resend=True))
+    done = int(answer.get("done") or 0)
+    if done:
+        run.hooks.waiting(f"{migration.filename}: {done} of {len(migration.statements)} statements ran in an "
+                          f"earlier deploy; resuming at statement {done + 1}")
+    return done
+
+
+def _claim_refused(migration: Migration, error: QueryError) -> Exception:
+    if error.sqlstate == CHANGED_SINCE:
+        return PlanRefused(f"{migration.filename} changed after an earlier deploy ran {error.message} of its "
+                           "statements outside a transaction", [Problem(
+                               f"{migration.filename} was partly applied ({error.message} statement(s) ran, each "
+                               "committed on its own) and has changed since; supadeploy will not guess which "
+                               "statements still need to run. Restore the file as it was, or finish or undo the "
+                               "partial work by hand and delete its row from supabase_migrations.supadeploy_progress",
+                               file=migration.display_path, line=1, title="Changed after a partial deploy")])
+    if error.sqlstate == CLAIMED:
+        return PlanRefused(f"another deploy is applying {migration.filename} right now", [Problem(
+            f"another deploy ({error.message}) is applying {migration.filename} outside a transaction right now; "
+            "nothing was run. Deploy again when it has finished", file=migration.display_path, line=1,
+            title="Migration in progress elsewhere")])
+    if error.sqlstate == "55P03":
+        return MigrationFailed("another deploy held supadeploy's lock for longer than --lock-wait; nothing was run")
+    return MigrationFailed(f"could not start {migration.filename}: {error}")
+
+
+def _progress(run: "_Run", migration: Migration, done: int) -> None:
+    run.target.run(SESSION_RESET + "UPDATE supabase_migrations.supadeploy_progress SET done = "
+                   f"{done}, updated_at = pg_catalog.clock_timestamp() WHERE version = {literal(migration.version)};\n",
+                   safe_to_resend=True)
+
+
+def _run_statement(run: "_Run", migration: Migration, index: int) -> None:
+    statement = migration.statements[index]
+    run.hooks.waiting(f"{migration.filename}: statement {index + 1} of {len(migration.statements)} "
+                      f"(line {statement.line})")
+    try:
+        run.target.run(statement.text, safe_to_resend=False)  # alone: nothing else may share its text
+    except QueryError as error:
+        raise _statement_failed(run, migration, index, error) from None
+    except OutcomeUnknown as lost:
+        raise OutcomeUnknownError(
+            f"{migration.filename}: the answer to statement {index + 1} (line {statement.line}) was lost ({lost}); "
+            f"whether it ran is unknown. {_ran(index)} The next deploy resumes at statement {index + 1}"
+            + (" and first rebuilds the index if the build left it INVALID." if statement.index_build else ".")
+        ) from None
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted during statement {index + 1} of {migration.filename} (line "
+                          f"{statement.line}); it may or may not have completed. {_ran(index)} The next deploy "
+                          f"resumes at statement {index + 1}.") from None
+
+
+def _ran(index: int) -> str:
+    return f"Statements 1–{index} ran, each committed on its own." if index else "No earlier statement of the file ran."
+
+
+def _statement_failed(run: "_Run", migration: Migration, index: int, error: QueryError) -> MigrationFailed:
+    statement = migration.statements[index]
+    total = len(migration.statements)
+    text = f"{error.sqlstate}: {error.message}"
+    for label, value in (("DETAIL", error.detail), ("HINT", error.hint)):
+        if value:
+            text += f"\n{label}: {value}"
+    text += (f"\nThis file runs outside a transaction: {_ran(index)} Statement {index + 1} failed"
+             + (f"; statements {index + 2}–{total} were not run." if index + 1 < total else ".")
+             + f" Running the deploy again resumes at statement {index + 1}.")
+    if statement.index_build is not None:
+        invalid = _index_state(run, statement.index_build).get("invalid") or []
+        if invalid:
+            text += (f"\nThe failed build left INVALID index(es) {', '.join(invalid)}; the next deploy drops "
+                     f"and rebuilds {'it' if len(invalid) == 1 else 'them'} first (by hand: "
+                     + " ".join(f"DROP INDEX CONCURRENTLY {name};" for name in invalid) + ")")
+    if error.sqlstate == "55P03":
+        text += f"\nHINT: a lock was not granted within lock_timeout ({run.options.lock_timeout})."
+    if error.sqlstate == "57014":
+        text += f"\nHINT: statement_timeout ({run.options.statement_timeout}) was reached."
+    line = statement.line
+    if error.position:
+        line = migration.line_at(statement.offset + error.position - 1)
+    sql = SqlError(error.sqlstate, error.message, error.position, None, None, error.detail, error.hint, error.context)
+    problem = Problem(text, file=migration.display_path, line=line, title=f"Migration {migration.version} failed",
+                      sql=sql)
+    from .apply import MigrationResult
+
+    result = MigrationResult(migration.version, migration.name, migration.display_path, "failed", None, total,
+                             problem.message)
+    run.outcome.results.append(result)
+    run.hooks.result(result)
+    return MigrationFailed(str(problem), [problem])
+
+
+def index_state_sql(build: IndexBuild) -> str:
+    table = f"{ident(build.schema)}.{ident(build.table)}" if build.schema else ident(build.table)
+    named = (f"(SELECT pg_catalog.jsonb_build_object('valid', x.indisvalid) FROM pg_catalog.pg_class i "
+             "JOIN pg_catalog.pg_index x ON x.indexrelid = i.oid "
+             f"WHERE i.relname = {literal(build.name)} AND i.relnamespace = t.relnamespace)" if build.name else "NULL")
+    return (SESSION_RESET + "SELECT pg_catalog.jsonb_build_object("
+            f"'index', {named}, "
+            "'invalid', (SELECT coalesce(pg_catalog.jsonb_agg(x.indexrelid::regclass::text), '[]'::jsonb) "
+            "FROM pg_catalog.pg_index x WHERE x.indrelid = t.oid AND NOT x.indisvalid), "
+            "'building', (SELECT count(*) FROM pg_catalog.pg_stat_progress_create_index p WHERE p.relid = t.oid)"
+            ") AS result FROM (SELECT c.oid, c.relnamespace FROM pg_catalog.pg_class c "
+            f"WHERE c.oid = pg_catalog.to_regclass({literal(table)})) t;\n")
+
+
+def _index_state(run: "_Run", build: IndexBuild) -> dict[str, Any]:
+    rows = run.target.run(index_state_sql(build), safe_to_resend=True)
+    return single_json(rows) if rows else {}
+
+
+def _already_built(run: "_Run", migration: Migration, build: IndexBuild) -> bool:
+    """Before (re)building: drop an INVALID leftover of the same index; a valid one means it is done."""
+    state = _index_state(run, build)
+    if int(state.get("building") or 0):
+        raise PlanRefused(f"an index build is running on {build.table}", [Problem(
+            f"another session is building an index on {build.table} right now (pg_stat_progress_create_index); "
+            "nothing was run. Deploy again when it has finished", file=migration.display_path, title="Index build running")])
+    index = state.get("index")
+    if build.name and index is not None:
+        qualified = f"{ident(build.schema)}.{ident(build.name)}" if build.schema else ident(build.name)
+        if not index.get("valid"):
+            run.hooks.note(Problem(f"{migration.filename}: index {build.name} was left INVALID by an earlier failed "
+                                   "build; dropping it (DROP INDEX CONCURRENTLY) and building it again",
+                                   file=migration.display_path, title="Rebuilding an invalid index"))
+            run.target.run(f"DROP INDEX CONCURRENTLY IF EXISTS {qualified}", safe_to_resend=True)
+            return False
+        if not build.if_not_exists:
+            run.hooks.note(Problem(f"{migration.filename}: index {build.name} already exists and is valid: an earlier "
+                                   "deploy built it before it could record its progress", file=migration.display_path,
+                                   title="Index already built"))
+            return True
+        return False
+    if not build.name and state.get("invalid"):
+        names = state["invalid"]
+        raise PlanRefused(f"INVALID index on {build.table}", [Problem(
+            f"{build.table} has INVALID index(es) {', '.join(names)}, probably left by a failed CREATE INDEX "
+            "CONCURRENTLY; this statement names no index, so supadeploy cannot tell which one to rebuild. Drop it "
+            f"({' '.join(f'DROP INDEX CONCURRENTLY {n};' for n in names)}) or name the index in the migration",
+            file=migration.display_path, title="Invalid index")])
+    return False
+
+
+def _finish(run: "_Run", migration: Migration) -> None:
+    """History row only after the last statement, and never over an INVALID index the file built."""
+    builds = [s.index_build for s in migration.statements if s.index_build is not None and s.index_build.name]
+    checks = "".join(
+        f"""
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_class i JOIN pg_catalog.pg_index x ON x.indexrelid = i.oid
+             WHERE i.relname = {literal(b.name)} AND NOT x.indisvalid
+               AND i.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class
+                                     WHERE oid = pg_catalog.to_regclass({literal(_table(b))}))) THEN
+    RAISE EXCEPTION USING ERRCODE = '{INVALID_INDEX}', MESSAGE = {literal(b.name or '')};
+  END IF;""" for b in builds if b is not None)
+    body = guard_sql(migration.version)
+    if checks:
+        body += f"DO $sd_valid$\nBEGIN{checks}\nEND\n$sd_valid$;\n"
+    body += (insert_row_sql(migration.version, migration.name, migration.history_statements)
+             + f"DELETE FROM supabase_migrations.supadeploy_progress WHERE version = {literal(migration.version)};\n")
+    try:
+        run.target.run(locked_request(body, run.options.lock_wait, run.run_id), safe_to_resend=True)
+    except QueryError as error:
+        if error.sqlstate == INVALID_INDEX:
+            raise MigrationFailed(f"{migration.filename}: index {error.message} is INVALID after its build", [Problem(
+                f"index {error.message} is INVALID although its statement succeeded; the migration is not recorded "
+                f"as applied. Drop it (DROP INDEX CONCURRENTLY {error.message};) and deploy again",
+                file=migration.display_path, title="Invalid index")]) from None
+        if error.sqlstate == ALREADY_APPLIED:
+            return
+        raise
+
+
+def _table(build: IndexBuild) -> str:
+    return f"{ident(build.schema)}.{ident(build.table)}" if build.schema else ident(build.table)
+
+
+__all__ = ["apply_non_transactional", "index_state_sql"]

@@ -1,0 +1,184 @@
+"""PostgreSQL's own parser (libpg_query through pglast), used in linear time.
+
+Splitting a file goes through libpg_query's JSON output, but the JSON is
+never decoded whole: a `supabase db pull` dump of tens of megabytes would
+become gigabytes of Python objects. Statement boundaries and each top-level
+node's kind are found with regular expressions on the JSON text (a JSON
+string can never contain an unescaped `{"stmt":{"` or `"stmt_len":`), and
+only the few kinds whose details matter are decoded. pglast's `scan()` is
+never used: it is quadratic in the input length.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+# Top-level kinds whose node is decoded (the rest only need their kind).
+DETAILED_KINDS = frozenset({
+    "TransactionStmt", "IndexStmt", "ReindexStmt", "DropStmt", "AlterTableStmt", "VacuumStmt",
+    "ClusterStmt", "CopyStmt", "VariableSetStmt", "CreateExtensionStmt", "AlterEnumStmt",
+})
+
+_STMT_START = re.compile(r'\{"stmt":\{"(\w+)":')
+_STMT_LOCATION = '"stmt_location":'
+_STMT_LEN = '"stmt_len":'
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LOCATIONS = re.compile(r'"(?:[a-z_]*location|stmt_len|rexpr_list_start|rexpr_list_end)":-?\d+,?')
+_JSON_WHITESPACE = re.compile(r'(?:\\[nrt]| )+')
+
+
+class SqlSyntaxError(Exception):
+    """The parser rejected the text; `offset` is a character offset into it."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+@dataclass(frozen=True)
+class ParsedStatement:
+    start: int  # character offsets of the statement in the text (end excludes the `;`)
+    end: int
+    kind: str  # the top-level parse node, e.g. "CreateStmt"
+    node: dict[str, Any] | None  # decoded only for DETAILED_KINDS
+
+
+class LineIndex:
+    """Character offset → 1-based line, with CRLF, CR and LF all ending a line."""
+
+    def __init__(self, text: str) -> None:
+        self._breaks = [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self._breaks, max(0, offset)) + 1
+
+    def start_of_line(self, line: int) -> int:
+        return 0 if line <= 1 else self._breaks[line - 2]
+
+
+class _ByteToChar:
+    """libpg_query speaks UTF-8 byte offsets; Python strings are indexed by character."""
+
+    def __init__(self, text: str) -> None:
+        self._ascii = text.isascii()
+        self._data = b"" if self._ascii else text.encode("utf-8")
+        self._byte = 0
+        self._char = 0
+
+    def __call__(self, offset: int) -> int:
+        if self._ascii:
+            return offset
+        if offset < self._byte:  # rare: go back to the start
+            self._byte = self._char = 0
+        self._char += len(self._data[self._byte:offset].decode("utf-8", errors="ignore"))
+        self._byte = offset
+        return self._char
+
+
+def parse_json(text: str) -> str:
+    """libpg_query's JSON for `text`, or SqlSyntaxError with a character offset."""
+    from pglast import parser  # imported here: start-up stays light
+
+    try:
+        return parser.parse_sql_json(text)
+    except parser.ParseError as exc:
+        message, offset = (exc.args + (0,))[:2]
+        return _raise_syntax(text, str(message), int(offset))
+
+
+def _raise_syntax(text: str, message: str, byte_offset: int) -> Any:
+    to_char = _ByteToChar(text)
+    raise SqlSyntaxError(message, to_char(max(0, byte_offset))) from None
+
+
+def split(text: str) -> list[ParsedStatement]:
+    """Every top-level statement of `text`, in order, without decoding the whole tree."""
+    raw = parse_json(text)
+    to_char = _ByteToChar(text)
+    starts = [(m.start(), m.group(1)) for m in _STMT_START.finditer(raw)]
+    statements: list[ParsedStatement] = []
+    byte_length = len(text.encode("utf-8")) if not text.isascii() else len(text)
+    for index, (json_start, kind) in enumerate(starts):
+        json_end = starts[index + 1][0] - 1 if index + 1 < len(starts) else len(raw) - 2
+        obj = raw[json_start:json_end]
+        location = _trailing_number(obj, _STMT_LOCATION)
+        length = _trailing_number(obj, _STMT_LEN)
+        node = None
+        if kind in DETAILED_KINDS:
+            node = json.loads(obj[len('{"stmt":'):_node_end(obj)])[kind]
+        end_byte = location + length if length else byte_length
+        statements.append(ParsedStatement(to_char(location), to_char(end_byte), kind, node))
+    return statements
+
+
+def _trailing_number(obj: str, key: str) -> int:
+    """The value of a top-level key that libpg_query writes after the node (0 when absent)."""
+    at = obj.rfind(key)
+    if at < 0 or obj.find('"stmt":', at) >= 0:
+        return 0
+    digits = re.match(r"\d+", obj[at + len(key):])
+    return int(digits.group()) if digits else 0
+
+
+def _node_end(obj: str) -> int:
+    """Where the `{"Kind": {...}}` node of a statement object ends."""
+    cut = len(obj) - 1  # the closing brace of the statement object
+    for key in (_STMT_LOCATION, _STMT_LEN):
+        at = obj.rfind("," + key)
+        if at >= 0:
+            cut = min(cut, at)
+    return cut
+
+
+def relations(node_or_text: dict[str, Any] | str) -> list[tuple[str | None, str]]:
+    """Every table a statement names (schema or None, name), in order of appearance."""
+    if isinstance(node_or_text, str):
+        try:
+            node_or_text = json.loads(parse_json(node_or_text))
+        except SqlSyntaxError:
+            return []
+    found: list[tuple[str | None, str]] = []
+    for item in _walk(node_or_text):
+        if "relname" in item and isinstance(item.get("relname"), str) and "relpersistence" in item:
+            pair = (item.get("schemaname"), item["relname"])
+            if pair not in found:
+                found.append(pair)
+    return found
+
+
+def _walk(value: Any) -> Iterator[dict[str, Any]]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def fingerprint(statements: tuple[str, ...] | list[str]) -> str:
+    """A hash of what the statements mean, blind to whitespace, comments, case and line endings.
+
+    It hashes the parse tree without its location fields, with whitespace
+    runs inside strings (function bodies) folded, so a file and the
+    statements stored in history compare equal whichever tool stored them.
+    Text that does not parse falls back to whitespace-folded text.
+    """
+    text = "\n;\n".join(statements).replace("\r\n", "\n").replace("\r", "\n")
+    digest = hashlib.sha256()
+    try:
+        raw = parse_json(text) if text.strip() else '{"stmts":[]}'
+    except SqlSyntaxError:
+        digest.update(b"text:" + " ".join(text.split()).encode())
+        return digest.hexdigest()
+    tree = _JSON_WHITESPACE.sub(" ", _LOCATIONS.sub("", raw))
+    tree = re.sub(r'^\{"version":\d+,?', "{", tree).replace(",}", "}")
+    digest.update(tree.encode())
+    return digest.hexdigest()
