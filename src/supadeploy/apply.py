@@ -150,8 +150,7 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
         if not plan.pending:
             return outcome
         if not options.dry_run and not history.ready:
-            _ensure_history(target, history, options)
-            history = history.made_ready()
+            history = _ensure_history(target, history, options)
         run = _Run(target, options, hooks, outcome, history)
         try:
             _apply_plan(run, plan)
@@ -179,11 +178,12 @@ def _count_reasons(reasons: list[str]) -> str:
     return "; ".join(f"{reason} (×{n})" for reason, n in counts.items())
 
 
-def _ensure_history(target: Target, history: History, options: ApplyOptions) -> None:
-    """Create what is missing of the history tables, in a short transaction of its own (the CLI's 4 s)."""
-    body = "SET LOCAL lock_timeout = '4s';\n" + ensure_sql(history)
+def _ensure_history(target: Target, history: History, options: ApplyOptions) -> History:
+    """Create what is missing of the history tables in a short transaction of its own (the CLI's 4 s
+    lock timeout), and read history again in the same request."""
+    body = "SET LOCAL lock_timeout = '4s';\n" + ensure_sql(history) + read_history_sql()
     try:
-        target.run(locked_request(body, options.lock_wait), safe_to_resend=True)
+        return parse_history(single_json(target.run(locked_request(body, options.lock_wait), safe_to_resend=True)))
     except QueryError as error:
         raise TargetError(f"could not create the migration history tables: {error}") from None
 
@@ -236,7 +236,7 @@ def _apply_transaction(run: _Run, batch: list[Migration], with_gate: bool) -> No
     settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
     script = build_transaction(batch, settings, options.lock_wait, dry_run=options.dry_run,
                                history_setup=None if run.history.ready else ensure_sql(run.history),
-                               use_cursor=run.history.cursor,
+                               cursor=run.history.cursor,
                                gate_sql=options.gate_sql if with_gate else None)
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction")
     started = time.monotonic()

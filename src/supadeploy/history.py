@@ -39,7 +39,7 @@ DECLARE
 BEGIN
   result := pg_catalog.jsonb_build_object(
     'server_version_num', pg_catalog.current_setting('server_version_num')::int,
-    'cursor', pg_catalog.to_regclass('supabase_migrations.supadeploy_cursor') IS NOT NULL,
+    'cursor', pg_catalog.to_regclass('supabase_migrations.supadeploy_cursor')::oid,
     'progress_table', pg_catalog.to_regclass('supabase_migrations.supadeploy_progress') IS NOT NULL,
     'log', has_log,
     'sizes', (SELECT coalesce(pg_catalog.jsonb_object_agg(n, pg_catalog.jsonb_build_object(
@@ -118,7 +118,7 @@ class History:
     rows: tuple[HistoryRow, ...]
     columns: tuple[str, ...] = CLI_COLUMNS
     log: bool = True
-    cursor: bool = True
+    cursor: int | None = 1  # the cursor sequence's OID: marks name it by OID, so any role can set it
     progress_table: bool = True
     progress: tuple[Progress, ...] = ()
     server_version_num: int | None = None
@@ -134,15 +134,8 @@ class History:
     @property
     def ready(self) -> bool:
         """Everything a deploy transaction writes to exists already."""
-        return (self.exists and all(c in self.columns for c in CLI_COLUMNS) and self.log and self.cursor
-                and self.progress_table)
-
-    def made_ready(self) -> "History":
-        """The same rows, once ensure_sql has created what was missing."""
-        from dataclasses import replace
-
-        return replace(self, exists=True, columns=tuple(dict.fromkeys(self.columns + ("version",) + CLI_COLUMNS)),
-                       log=True, cursor=True, progress_table=True)
+        return (self.exists and all(c in self.columns for c in CLI_COLUMNS) and self.log
+                and self.cursor is not None and self.progress_table)
 
     def progress_of(self, version: str) -> Progress | None:
         return next((p for p in self.progress if p.version == version), None)
@@ -169,7 +162,7 @@ def parse_history(result: Any) -> History:
                      for p in result.get("progress") or [])
     return History(bool(result.get("exists")), tuple(sorted(rows, key=lambda r: r.version)),
                    columns=tuple(result.get("columns") or ()), log=bool(result.get("log", True)),
-                   cursor=bool(result.get("cursor", True)),
+                   cursor=int(result["cursor"]) if result.get("cursor") else None,
                    progress_table=bool(result.get("progress_table", True)), progress=progress,
                    server_version_num=result.get("server_version_num"),
                    sizes={k: {"rows": int(v.get("rows") or 0), "bytes": int(v.get("bytes") or 0)}
@@ -204,7 +197,10 @@ def ensure_sql(history: History | None) -> str:
         "  fingerprint text NOT NULL,\n"
         "  run_id text NOT NULL,\n"
         "  updated_at timestamptz NOT NULL DEFAULT pg_catalog.now()\n);\n"
-        "CREATE SEQUENCE IF NOT EXISTS supabase_migrations.supadeploy_cursor;\n")
+        "CREATE SEQUENCE IF NOT EXISTS supabase_migrations.supadeploy_cursor;\n"
+        # Marks run as whatever role a migration switched to; they name the sequence by OID (no schema
+        # lookup), and setting this counter is harmless, so any role may.
+        "GRANT UPDATE ON SEQUENCE supabase_migrations.supadeploy_cursor TO PUBLIC;\n")
     return "".join(parts)
 
 

@@ -226,7 +226,7 @@ def parse_migration(data: bytes, version: str, name: str, path: Path, shown: str
     """Decode, split and check one file's bytes."""
     text = decode_sql(data, shown)
     lines = LineIndex(text)
-    parsed = _parse(text, shown, lines)
+    text, parsed = _parse(text, shown, lines)
     directive = _directive(text, parsed[0].start if parsed else len(text), shown, lines)
     statements: list[Statement] = []
     history: list[str] = []
@@ -239,6 +239,8 @@ def parse_migration(data: bytes, version: str, name: str, path: Path, shown: str
         statements.append(_statement(body, lines.line(start), start, item))
         history.append(text[previous_end:item.end].strip().lstrip(";").strip())
         previous_end = item.end
+    if not history and text.strip():  # comments only: the CLI stores them as one statement
+        history.append(text.strip())
     statements, wrapped = _unwrap(statements, directive, shown)
     refused = [p for p in (_refusal(s, directive, shown) for s in statements) if p is not None]
     if refused:
@@ -272,20 +274,45 @@ def split_statements(text: str, shown: str) -> tuple[list[Statement], list[str]]
     return list(migration.statements), list(migration.history_statements)
 
 
-def _parse(text: str, shown: str, lines: LineIndex) -> list[ParsedStatement]:
-    try:
-        return split(text)
-    except SqlSyntaxError as exc:
-        copy = _copy_with_inline_data(text, exc.offset, lines)
-        if copy is not None:
-            raise MigrationFileError(f"{shown}:{copy}: COPY with inline data", [Problem(
-                "COPY ... FROM stdin with inline data (as pg_dump writes it) needs a client data stream, "
-                "which neither the Management API nor supadeploy's transactions have; write the rows as "
-                "INSERT statements, or load them separately (psql \\copy)",
-                file=shown, line=copy, title="Statement refused")]) from None
-        line = lines.line(exc.offset)
-        raise MigrationFileError(f"{shown}:{line}: syntax error", [Problem(
-            f"syntax error: {exc.message}", file=shown, line=line, title="Syntax error")]) from None
+_DUMP_META = re.compile(r"\\(?:un)?restrict +[A-Za-z0-9]+[ \t]*$")
+
+
+def _parse(text: str, shown: str, lines: LineIndex) -> tuple[str, list[ParsedStatement]]:
+    """The statements; pg_dump's `\\restrict`/`\\unrestrict` lines (psql meta-commands since PostgreSQL
+    17.6, 16.10, 15.14…) are blanked out, as `supabase db pull` removes them. The text returned is what
+    is executed."""
+    for _ in range(4):
+        try:
+            return text, split(text)
+        except SqlSyntaxError as exc:
+            start = lines.start_of_line(lines.line(exc.offset))
+            end = start + len(text[start:].split("\n", 1)[0].rstrip("\r"))
+            if exc.offset != start or not _DUMP_META.match(text[start:end]):
+                failure = exc
+                break
+            text = text[:start] + " " * (end - start) + text[end:]
+    else:  # pragma: no cover - more than a dump's two meta-commands
+        failure = SqlSyntaxError("too many psql meta-commands", 0)
+    _syntax_error(text, shown, lines, failure)
+    raise AssertionError("unreachable")
+
+
+def _syntax_error(text: str, shown: str, lines: LineIndex, exc: SqlSyntaxError) -> None:
+    copy = _copy_with_inline_data(text, exc.offset, lines)
+    if copy is not None:
+        raise MigrationFileError(f"{shown}:{copy}: COPY with inline data", [Problem(
+            "COPY ... FROM stdin with inline data (as pg_dump writes it) needs a client data stream, "
+            "which neither the Management API nor supadeploy's transactions have; write the rows as "
+            "INSERT statements, or load them separately (psql \\copy)",
+            file=shown, line=copy, title="Statement refused")])
+    line = lines.line(exc.offset)
+    if text[exc.offset:exc.offset + 1] == "\\" and exc.offset == lines.start_of_line(line):
+        command = text[exc.offset:].split(None, 1)[0]
+        raise MigrationFileError(f"{shown}:{line}: psql meta-command", [Problem(
+            f"{command} is a psql meta-command, not SQL: supadeploy sends SQL to the server (as the Supabase "
+            "CLI does), so remove the line", file=shown, line=line, title="Not SQL")])
+    raise MigrationFileError(f"{shown}:{line}: syntax error", [Problem(
+        f"syntax error: {exc.message}", file=shown, line=line, title="Syntax error")])
 
 
 def _copy_with_inline_data(text: str, offset: int, lines: LineIndex) -> int | None:
@@ -358,24 +385,28 @@ def _needs_no_transaction(kind: str, node: dict[str, Any]) -> str | None:
 
 
 def _unwrap(statements: list[Statement], directive: str | None, shown: str) -> tuple[list[Statement], bool]:
-    """Strip a BEGIN … COMMIT that wraps the whole file; refuse any other transaction control."""
+    """Drop one BEGIN … COMMIT block (supadeploy's transaction takes its place); refuse other transaction control.
+
+    The block usually wraps the whole file. Supabase's Realtime docs also put a
+    statement after the COMMIT (`alter publication supabase_realtime add table
+    ...`); it joins the same transaction, which only makes the file more atomic.
+    """
     control = [s for s in statements if s.transaction_control]
     if not control:
         return statements, False
-    first, last = statements[0], statements[-1]
-    wrapper = (directive is None and len(control) == 2 and first is control[0] and last is control[1]
-               and first.transaction_control in ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
-               and last.transaction_control == "TRANS_STMT_COMMIT" and not last.chains)
-    if wrapper:
-        return statements[1:-1], True
+    block = (directive is None and len(control) == 2
+             and control[0].transaction_control in ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
+             and control[1].transaction_control == "TRANS_STMT_COMMIT" and not control[1].chains)
+    if block:
+        return [s for s in statements if not s.transaction_control], True
     problems = []
     for statement in control:
         word = _TRANSACTION_WORDS.get(statement.transaction_control or "", "transaction control")
         problems.append(Problem(
             f"transaction control ({word}) here would commit or end part of the file on its own, so history "
-            "and schema could disagree. supadeploy applies a file atomically; a file may be wrapped as a whole "
-            "in one BEGIN … COMMIT (the wrapper is then replaced by supadeploy's transaction). Otherwise "
-            "remove these statements, or split the file into separate migrations"
+            "and schema could disagree. supadeploy applies each file atomically in one transaction; a file may "
+            "contain one BEGIN … COMMIT block (supadeploy's transaction then takes its place). Otherwise remove "
+            "these statements, or split the file into separate migrations"
             + (" (a non-transactional file may not contain transaction control)" if directive else ""),
             file=shown, line=statement.line, title="Transaction control refused"))
     raise MigrationFileError(f"{shown}: transaction control", problems)

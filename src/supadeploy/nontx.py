@@ -61,14 +61,18 @@ def apply_non_transactional(run: "_Run", migration: Migration) -> None:
         if target.sticky_session:
             target.run(f"SET lock_timeout = {literal(options.lock_timeout)};\n"
                        f"SET statement_timeout = {literal(options.statement_timeout)};\n", safe_to_resend=True)
-        for index in range(done, len(migration.statements)):
-            statement = migration.statements[index]
-            if statement.index_build is not None and _already_built(run, migration, statement.index_build):
+        try:
+            for index in range(done, len(migration.statements)):
+                statement = migration.statements[index]
+                if statement.index_build is not None and _already_built(run, migration, statement.index_build):
+                    _progress(run, migration, index + 1)
+                    continue
+                _run_statement(run, migration, index)
                 _progress(run, migration, index + 1)
-                continue
-            _run_statement(run, migration, index)
-            _progress(run, migration, index + 1)
-        _finish(run, migration)
+            _finish(run, migration)
+        except BaseException:
+            _release(run, migration)  # the next deploy may resume at once
+            raise
     finally:
         if locked:
             _session_unlock(run)
@@ -111,7 +115,7 @@ BEGIN
   IF FOUND AND p.fingerprint <> {fingerprint} THEN
     RAISE EXCEPTION USING ERRCODE = '{CHANGED_SINCE}', MESSAGE = p.done::text;
   END IF;
-  IF FOUND AND p.run_id <> {literal(run.run_id)} AND NOT ({stale}) THEN
+  IF FOUND AND p.run_id NOT IN ('', {literal(run.run_id)}) AND NOT ({stale}) THEN
     RAISE EXCEPTION USING ERRCODE = '{CLAIMED}', MESSAGE = p.run_id;
   END IF;
 END
@@ -143,11 +147,20 @@ def _claim_refused(migration: Migration, error: QueryError) -> Exception:
     if error.sqlstate == CLAIMED:
         return PlanRefused(f"another deploy is applying {migration.filename} right now", [Problem(
             f"another deploy ({error.message}) is applying {migration.filename} outside a transaction right now; "
-            "nothing was run. Deploy again when it has finished", file=migration.display_path, line=1,
+            "nothing was run. Deploy again when it has finished (a claim that has not moved for --lock-wait is "
+            "taken over: the deploy holding it was stopped)", file=migration.display_path, line=1,
             title="Migration in progress elsewhere")])
     if error.sqlstate == "55P03":
         return MigrationFailed("another deploy held supadeploy's lock for longer than --lock-wait; nothing was run")
     return MigrationFailed(f"could not start {migration.filename}: {error}")
+
+
+def _release(run: "_Run", migration: Migration) -> None:
+    try:
+        run.target.run(SESSION_RESET + "UPDATE supabase_migrations.supadeploy_progress SET run_id = '' WHERE version = "
+                       f"{literal(migration.version)} AND run_id = {literal(run.run_id)};\n", safe_to_resend=True)
+    except Exception:  # noqa: BLE001 - best effort: a claim older than --lock-wait is taken over anyway
+        pass
 
 
 def _progress(run: "_Run", migration: Migration, done: int) -> None:
@@ -222,8 +235,10 @@ def index_state_sql(build: IndexBuild) -> str:
              f"WHERE i.relname = {literal(build.name)} AND i.relnamespace = t.relnamespace)" if build.name else "NULL")
     return (SESSION_RESET + "SELECT pg_catalog.jsonb_build_object("
             f"'index', {named}, "
-            "'invalid', (SELECT coalesce(pg_catalog.jsonb_agg(x.indexrelid::regclass::text), '[]'::jsonb) "
-            "FROM pg_catalog.pg_index x WHERE x.indrelid = t.oid AND NOT x.indisvalid), "
+            "'invalid', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.quote_ident(n.nspname) || '.' || "
+            "pg_catalog.quote_ident(i.relname)), '[]'::jsonb) FROM pg_catalog.pg_index x "
+            "JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = i.relnamespace "
+            "WHERE x.indrelid = t.oid AND NOT x.indisvalid), "
             "'building', (SELECT count(*) FROM pg_catalog.pg_stat_progress_create_index p WHERE p.relid = t.oid)"
             ") AS result FROM (SELECT c.oid, c.relnamespace FROM pg_catalog.pg_class c "
             f"WHERE c.oid = pg_catalog.to_regclass({literal(table)})) t;\n")

@@ -89,12 +89,8 @@ def parse_json(text: str) -> str:
         return parser.parse_sql_json(text)
     except parser.ParseError as exc:
         message, offset = (exc.args + (0,))[:2]
-        return _raise_syntax(text, str(message), int(offset))
-
-
-def _raise_syntax(text: str, message: str, byte_offset: int) -> Any:
-    to_char = _ByteToChar(text)
-    raise SqlSyntaxError(message, to_char(max(0, byte_offset))) from None
+        # An error position is in characters (PostgreSQL's cursor position), unlike stmt_location.
+        raise SqlSyntaxError(str(message), max(0, int(offset))) from None
 
 
 def split(text: str) -> list[ParsedStatement]:

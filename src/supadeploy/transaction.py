@@ -94,6 +94,7 @@ class Script:
 
     tag: str = ""
     base: int = 0  # cursor values of this text are base + 1 … base + len(marks)
+    cursor: int = 0  # the cursor sequence's OID
     parts: list[str] = field(default_factory=list)
     length: int = 0
     starts: list[int] = field(default_factory=list)
@@ -112,7 +113,9 @@ class Script:
         if not self.base:
             return
         self.marks.append(Mark(migration, statement))
-        self.add(f"SELECT pg_catalog.setval({literal(CURSOR)}, {self.base + len(self.marks)}, true);\n")
+        oid = f"{self.cursor}::pg_catalog.oid"
+        self.add(f"SELECT CASE WHEN pg_catalog.has_sequence_privilege({oid}, 'UPDATE') THEN "
+                 f"pg_catalog.setval({oid}::pg_catalog.regclass, {self.base + len(self.marks)}, true) END;\n")
 
     @property
     def text(self) -> str:
@@ -138,9 +141,10 @@ class Script:
 
 
 def build_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
-                      history_setup: str | None, use_cursor: bool, gate_sql: str | None = None) -> Script:
+                      history_setup: str | None, cursor: int | None, gate_sql: str | None = None) -> Script:
     """The text of one transaction applying `batch` (and the gate, if any)."""
-    script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 40) + 1) << 20 if use_cursor else 0)
+    script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 40) + 1) << 20 if cursor else 0,
+                    cursor=cursor or 0)
     script.add(SESSION_RESET
                + f"SET LOCAL application_name = {literal(settings.tag)};\n"
                + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
