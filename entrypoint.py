@@ -18,7 +18,8 @@ from typing import Mapping
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # a checkout without an install
 
 from supadeploy.errors import EXIT_BAD_INPUT  # noqa: E402
-from supadeploy.reporting import input_error  # noqa: E402
+from supadeploy.masking import shown  # noqa: E402
+from supadeploy.reporting import input_error, mask  # noqa: E402
 
 COMMANDS = ("plan", "deploy", "verify", "status")
 BOOLEANS = {"true": True, "false": False, "": None, "auto": None}
@@ -39,7 +40,7 @@ def read_input(env: Mapping[str, str], name: str) -> str:
 def boolean(env: Mapping[str, str], name: str) -> bool | None:
     value = read_input(env, name).lower()
     if value not in BOOLEANS:
-        raise InputError(f"input '{name}' must be true or false, not {value!r}")
+        raise InputError(f"input '{name}' must be true or false, not {shown(value)}")
     return BOOLEANS[value]
 
 
@@ -47,7 +48,7 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
     """The CLI argument list for these inputs, or InputError."""
     command = read_input(env, "command") or "deploy"
     if command not in COMMANDS:
-        raise InputError(f"input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}")
+        raise InputError(f"input 'command' must be one of {', '.join(COMMANDS)}, not {shown(command)}")
     has = {name: bool(read_input(env, name)) for name in ("project-ref", "access-token", "db-url", "api-url")}
     if has["db-url"] and (has["project-ref"] or has["access-token"]):
         raise InputError("give either 'db-url' or 'project-ref' with 'access-token', not both")
@@ -59,7 +60,7 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
         raise InputError("input 'api-url' needs 'project-ref' and 'access-token'")
     tx_mode = read_input(env, "tx-mode")
     if tx_mode and tx_mode not in ("file", "all"):
-        raise InputError(f"input 'tx-mode' must be file or all, not {tx_mode!r}")
+        raise InputError(f"input 'tx-mode' must be file or all, not {shown(tx_mode)}")
     dry_run = boolean(env, "dry-run")
     if dry_run and command not in ("plan", "deploy"):
         raise InputError(f"input 'dry-run' applies to plan and deploy, not to {command}")
@@ -99,7 +100,13 @@ def main(env: Mapping[str, str] | None = None) -> int:
     try:
         argv = cli_arguments(env)
     except InputError as exc:
-        input_error(str(exc))
+        from supadeploy.masking import Secrets, collect, looks_like_secret
+
+        secrets = Secrets(on_add=mask if env.get("GITHUB_ACTIONS") == "true" else None)
+        values = [read_input(env, name) for name in ("access-token", "project-ref", "command", "tx-mode")]
+        secrets.add_all(collect([v for v in values if looks_like_secret(v)] + [read_input(env, "access-token")],
+                                [read_input(env, "db-url")], env))
+        input_error(secrets.scrub(str(exc)))
         return EXIT_BAD_INPUT
     from supadeploy.cli import main as cli_main
 

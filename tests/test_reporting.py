@@ -171,6 +171,6 @@ def test_terminal_output_has_a_line_per_migration_and_a_summary(db, run_cli):
     lines = result.out.splitlines()
     assert sum(1 for l in lines if l.startswith("  ✓ 00000")) == 9
     assert sum(1 for l in lines if l.startswith("  ✓ ")) == 9 + 36
-    assert lines[-1].startswith("deploy on postgres: success; applied 9 migration(s); 34 tables in public; "
-                                "assertions 36/36 passed;")
+    assert lines[-1].startswith(f"deploy on postgres@127.0.0.1:{db.cluster.port}/{db.name}: success; applied 9 "
+                                "migration(s); 34 tables in public; assertions 36/36 passed;")
     assert "::" not in result.out

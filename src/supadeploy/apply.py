@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import (ConfigError, Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknownError, Problem,
                      SqlError, TargetError)
+from .masking import shown
 from .history import History, ensure_sql, parse_history, read_history_sql
 from .migrations import Migration, MigrationSet, Statement
 from .plan import Plan, PlanOptions, make_plan, read_history
@@ -57,12 +58,12 @@ class ApplyOptions:
 
     def validate(self) -> None:
         if self.tx_mode not in ("file", "all"):
-            raise ConfigError(f"--tx-mode must be 'file' or 'all', not {self.tx_mode!r}")
+            raise ConfigError(f"--tx-mode must be 'file' or 'all', not {shown(self.tx_mode)}")
         for flag, value in (("--lock-timeout", self.lock_timeout),
                             ("--statement-timeout", self.statement_timeout),
                             ("--lock-wait", self.lock_wait)):
             if not _DURATION_RE.match(value.strip()):
-                raise ConfigError(f"{flag} needs a unit, such as 10s, 500ms or 5min (got {value!r})")
+                raise ConfigError(f"{flag} needs a unit, such as 10s, 500ms or 5min (got {shown(value)})")
 
 
 @dataclass

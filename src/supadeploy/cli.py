@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .errors import EXIT_INTERNAL, Problem, SupadeployError
+from .masking import collect, looks_like_secret
 from .reporting import GitHub, Report, Reporter
 
 COMMANDS = ("plan", "deploy", "verify", "status")
@@ -85,11 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     reporter = Reporter(args.format, github=GitHub.from_environ())
-    for value in (args.access_token, os.environ.get("SUPABASE_ACCESS_TOKEN")):
-        reporter.secrets.add(value)
-    for url in (args.db_url, os.environ.get("SUPABASE_DB_URL")):
-        for password in _passwords_of(url):
-            reporter.secrets.add(password)
+    # Before anything is printed: every secret the run was given, in any field.
+    given = [v for v in (argv if argv is not None else sys.argv[1:]) if looks_like_secret(v)]
+    reporter.secrets.add_all(collect([args.access_token, *given], [args.db_url], os.environ))
     report = Report(command=args.command)
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -141,19 +140,6 @@ def _terminate(signum: int, frame: Any) -> None:
     """The runner cancels with SIGTERM: stop like Ctrl-C, and let a second TERM not cut the clean-up."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt()
-
-
-def _passwords_of(url: str | None) -> tuple[str, ...]:
-    """A URL's password as written and decoded: either form could be printed."""
-    if not url:
-        return ()
-    from urllib.parse import unquote, urlsplit
-
-    try:
-        password = urlsplit(url).password
-    except ValueError:
-        return ()
-    return (password, unquote(password)) if password else ()
 
 
 def entry() -> None:

@@ -23,6 +23,7 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
     migrations = load_migrations(args.migrations_dir, display_root=root)
     _warn(report, reporter, migrations.warnings)
     target = open_target(settings)
+    report.database = target.label
     _warn(report, reporter, [Problem(w, title="Access token") for w in getattr(target, "warnings", [])])
     remote = report.target != "local"
     if args.dry_run is None:  # `plan` against a real project shows exactly what a deploy would do

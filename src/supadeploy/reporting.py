@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets as _random
 import sys
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TextIO
 
 from .errors import Problem
+from .masking import Secrets
 
 LEVELS = ("error", "warning", "notice")
 ANNOTATIONS_PER_KIND = 10  # what GitHub shows per step and kind
@@ -31,7 +33,8 @@ class Report:
     """Everything a run found; rendered as text, JSON, GitHub output or JUnit."""
 
     command: str
-    target: str = ""
+    target: str = ""  # the kind: local | postgres | api
+    database: str = ""  # which one, for people: user@host:port/db, the project ref, or the local replay
     status: str = "success"  # success | failed | refused | error | interrupted
     exit_code: int = 0
     dry_run: bool = False
@@ -57,6 +60,10 @@ class Report:
         self.problems.append({"level": level, "message": problem.message, "file": problem.file,
                               "line": problem.line, "title": problem.title, "fatal": fatal})
 
+    def scrubbed(self, secrets: Secrets) -> "Report":
+        """A copy with every secret replaced, before any channel encodes (or cuts) its text."""
+        return Report(**secrets.scrub_obj(asdict(self)))
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["applied_versions"] = self.applied_versions
@@ -64,39 +71,18 @@ class Report:
         return data
 
 
-class Secrets:
-    """Values that must never be printed: registered as soon as they are known.
-
-    `on_add` lets the GitHub layer emit `::add-mask::` the moment a secret is
-    known, before anything could print it.
-    """
-
-    def __init__(self, on_add: Callable[[str], None] | None = None) -> None:
-        self._values: list[str] = []
-        self.on_add = on_add
-
-    def add(self, value: str | None) -> None:
-        if value and len(value) >= 4 and value not in self._values:
-            self._values.append(value)
-            self._values.sort(key=len, reverse=True)
-            if self.on_add is not None:
-                self.on_add(value)
-
-    @property
-    def values(self) -> tuple[str, ...]:
-        return tuple(self._values)
-
-    def scrub(self, text: str) -> str:
-        for value in self._values:
-            text = text.replace(value, "***")
-        return text
-
-
 # --- GitHub workflow commands ------------------------------------------------
 
+# Everything Python or .NET may treat as the end of a line: the runner splits on CR and LF,
+# and a log viewer may break at the others.
+LINE_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f]")
+
+
 def escape_data(text: str) -> str:
-    """Workflow-command message escaping (actions/toolkit `escapeData`)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Workflow-command message escaping (actions/toolkit `escapeData`), plus the other line breaks."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def escape_property(text: str) -> str:
@@ -108,6 +94,28 @@ def workflow_command(command: str, message: str, properties: Mapping[str, Any] |
     props = ",".join(f"{key}={escape_property(str(value))}" for key, value in (properties or {}).items()
                      if value not in (None, ""))
     return f"::{command}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def printable(text: str) -> str:
+    """No control character reaches a terminal or a log (an ESC could rewrite the screen)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def neutralize(text: str) -> str:
+    """A plain log line on a runner: nothing in it can become a workflow command.
+
+    The runner reads `::command::` at the start of a line (after leading
+    whitespace) and the legacy `##[command]` anywhere in it. Text from files,
+    names and the database can contain both, so every physical line that would
+    start a command is prefixed with a backslash, and `##[` is broken up.
+    """
+    lines = []
+    for line in LINE_BREAKS.split(text):
+        line = line.replace("##[", "## [")
+        if line.lstrip().startswith("::"):
+            line = "\\" + line
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def annotation(level: str, problem: dict[str, Any]) -> str:
@@ -333,8 +341,17 @@ class Reporter:
 
     # -- low level -------------------------------------------------------------
     def _write(self, stream: TextIO, text: str) -> None:
-        stream.write(self.secrets.scrub(text) + "\n")
+        """Every human line: secrets scrubbed, control characters shown, and on a runner no command in it."""
+        text = printable(self.secrets.scrub(text))
+        if self.github is not None:
+            text = neutralize(text)
+        stream.write(text + "\n")
         stream.flush()
+
+    def _command(self, text: str) -> None:
+        """A workflow command supadeploy built (its data already escaped)."""
+        self._log.write(self.secrets.scrub(text) + "\n")
+        self._log.flush()
 
     @property
     def _log(self) -> TextIO:
@@ -365,14 +382,14 @@ class Reporter:
     def phase(self, title: str) -> Iterator[None]:
         """A collapsible log group on GitHub; a heading line elsewhere."""
         if self.github is not None:
-            self.line(workflow_command("group", title))
+            self._command(workflow_command("group", self.secrets.scrub(title)))
         else:
             self.line(title)
         try:
             yield
         finally:
             if self.github is not None:
-                self.line("::endgroup::")
+                self._command("::endgroup::")
 
     def progress(self, text: str) -> None:
         self.line(text)
@@ -380,7 +397,7 @@ class Reporter:
     def debug(self, text: str) -> None:
         """Only with SUPADEPLOY_DEBUG; scrubbed like everything else; `::debug::` on a runner."""
         if self.github is not None:
-            self.line(workflow_command("debug", text))
+            self._command(workflow_command("debug", self.secrets.scrub(text)))
         else:
             self._write(self.err, text)
 
@@ -395,6 +412,7 @@ class Reporter:
 
     # -- the end ---------------------------------------------------------------
     def finish(self, report: Report, report_path: Path | None = None, junit_path: Path | None = None) -> None:
+        report = report.scrubbed(self.secrets)
         if report_path is not None:
             report_path.write_text(self.secrets.scrub(json.dumps(report.to_dict(), indent=2, default=str)) + "\n")
         if junit_path is not None:
@@ -414,7 +432,7 @@ class Reporter:
         for p in overflow:
             self._print_problem(p)
         for text in lines:
-            self.line(text)
+            self._command(text)
         if self.github.summary is not None:
             with self.github.summary.open("a", encoding="utf-8") as handle:
                 handle.write(self.secrets.scrub(job_summary(report)))
@@ -435,6 +453,12 @@ class Reporter:
             self.line(f"  {row['local'] or '':<16} | {row['remote'] or '':<16} | {row['applied_at'] or ''}")
 
 
+def mask(value: str) -> None:
+    """`::add-mask::` before a Reporter exists (the entrypoint's input checks)."""
+    sys.stdout.write(workflow_command("add-mask", value) + "\n")
+    sys.stdout.flush()
+
+
 def input_error(message: str) -> None:
     """A bad action input, before any Reporter exists: one `::error` on a runner, one line elsewhere."""
     if os.environ.get("GITHUB_ACTIONS") == "true":
@@ -447,7 +471,7 @@ def input_error(message: str) -> None:
 def summary_line(report: Report) -> str:
     """One sentence that says how the run ended."""
     applied = report.applied_versions
-    parts = [f"{report.command} on {report.target}: {report.status}"]
+    parts = [f"{report.command} on {report.database or report.target}: {report.status}"]
     if report.command in ("deploy", "plan"):
         verb = "would apply" if report.dry_run or report.command == "plan" else "applied"
         count = len(applied) if report.migrations else len(report.pending) if report.command == "plan" else 0

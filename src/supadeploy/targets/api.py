@@ -55,7 +55,13 @@ def check_ref(ref: str | None) -> str:
     if not ref:
         raise ConfigError("the API target needs a project ref: --project-ref or SUPABASE_PROJECT_REF")
     if not REF_RE.match(ref):
-        raise ConfigError(f"invalid project ref {ref[:40]!r}: expected 20 lowercase letters "
+        from ..masking import looks_like_secret, shown
+
+        if looks_like_secret(ref):
+            raise ConfigError("the project ref looks like an access token: were --project-ref and --access-token "
+                              "(SUPABASE_PROJECT_REF and SUPABASE_ACCESS_TOKEN) swapped? A project ref is 20 "
+                              "lowercase letters (Project Settings → General → Reference ID)")
+        raise ConfigError(f"invalid project ref {shown(ref)}: expected 20 lowercase letters "
                           "(Project Settings → General → Reference ID)")
     return ref
 
@@ -66,12 +72,18 @@ def check_api_url(url: str) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
     except ValueError:
-        raise ConfigError(f"invalid --api-url {url[:80]!r}") from None
+        raise ConfigError(f"invalid --api-url {_shown(url)}") from None
     if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment or parts.username:
-        raise ConfigError(f"invalid --api-url {url[:80]!r}: expected https://host[:port][/path]")
+        raise ConfigError(f"invalid --api-url {_shown(url)}: expected https://host[:port][/path]")
     if parts.scheme == "http" and not _is_loopback(host):
-        raise ConfigError(f"--api-url must use https (plain http is allowed only for loopback): {url[:80]!r}")
+        raise ConfigError(f"--api-url must use https (plain http is allowed only for loopback): {_shown(url)}")
     return url.rstrip("/")
+
+
+def _shown(url: str) -> str:
+    from ..masking import shown
+
+    return shown(url, 80)
 
 
 def _is_loopback(host: str) -> bool:

@@ -24,7 +24,7 @@ class LocalTarget:
 
     @property
     def label(self) -> str:
-        return "a throwaway local database"
+        return "the local replay (a throwaway PostgreSQL)"
 
     @property
     def round_trips(self) -> int:
