@@ -28,7 +28,8 @@ from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
 from supadeploy.migrations import load_migrations  # noqa: E402
 from supadeploy.plan import PlanOptions  # noqa: E402
 from supadeploy.targets.api import ApiLimits, ApiTarget  # noqa: E402
-from supadeploy.targets.cluster import Cluster, embedded_bindir  # noqa: E402
+from supadeploy.platform import binaries  # noqa: E402
+from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
 
 TOKEN = "sbp_" + "ab" * 20
 REF = "benchbenchbenchbench"
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     args = parser.parse_args()
     rows = []
-    with Cluster(*embedded_bindir()) as cluster, tempfile.TemporaryDirectory() as tmp:
+    with Cluster(binaries.ensure(17), server_user()) as cluster, tempfile.TemporaryDirectory() as tmp:
         cluster.create_database("tpl")
         generated = Path(tmp) / "gen"
         generate(generated, args.count)

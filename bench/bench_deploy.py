@@ -21,7 +21,8 @@ sys.path.insert(0, str(REPO / "src"))
 from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
 from supadeploy.migrations import load_migrations  # noqa: E402
 from supadeploy.plan import PlanOptions, make_plan, read_history  # noqa: E402
-from supadeploy.targets.cluster import Cluster, embedded_bindir  # noqa: E402
+from supadeploy.platform import binaries  # noqa: E402
+from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
 from supadeploy.targets.postgres import PostgresTarget  # noqa: E402
 
 MIGRATIONS = REPO / "migrations"
@@ -91,7 +92,7 @@ def main() -> None:
     rows.append(("(a) `supadeploy deploy` cold, local target (median of %d)" % runs,
                  f"{statistics.median(cold):.2f} s (min {min(cold):.2f}, max {max(cold):.2f})"))
 
-    with Cluster(*embedded_bindir()) as cluster:
+    with Cluster(binaries.ensure(17), server_user()) as cluster:
         cluster.create_database("tpl")
         files = sorted(MIGRATIONS.glob("*.sql"))
         ratios = {"file": [], "all": []}

@@ -27,7 +27,8 @@ from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
 from supadeploy.assertions import USER_A, USER_B  # noqa: E402
 from supadeploy.migrations import load_migrations  # noqa: E402
 from supadeploy.plan import PlanOptions  # noqa: E402
-from supadeploy.targets.cluster import Cluster  # noqa: E402
+from supadeploy.platform import binaries  # noqa: E402
+from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
 from supadeploy.targets.postgres import PostgresTarget  # noqa: E402
 
 PG15 = Path("/usr/lib/postgresql/15/bin")
@@ -173,7 +174,7 @@ def main() -> None:
     args = parser.parse_args()
     suite = yaml.safe_load(SUITE.read_text())
     PGTAP_FILE.write_text(pgtap_file(suite))
-    with Cluster(PG15, "postgres") as cluster:
+    with Cluster(binaries.from_system(15), server_user()) as cluster:
         cluster.create_database("bench")
         dsn = cluster.dsn("bench")
         deploy(PostgresTarget(dsn), load_migrations(REPO / "migrations"), PlanOptions(), ApplyOptions())

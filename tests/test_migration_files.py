@@ -36,10 +36,15 @@ def test_duplicate_version_names_both_files(mdir, run_cli):
     assert "000001_again.sql" in result.out and "000001_init.sql" in result.out
 
 
-def test_empty_file(mdir, run_cli):
+def test_comment_only_file_is_a_warning_and_is_recorded(mdir, run_cli, pg18):
     _write(mdir, "000002_empty.sql", "-- only a comment\n\n")
-    result = _plan(run_cli, mdir)
-    assert result.code == 2 and "000002_empty.sql:1: empty migration" in result.out
+    result = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", mdir, "--no-assertions")
+    assert result.code == 0
+    assert "warning: " in result.out and "000002_empty.sql contains no SQL statement" in result.out
+    assert pg18.history() == ["000001", "000002"]
+    # stored as the Supabase CLI stores it: the comments, as one statement
+    assert pg18.value("select statements from supabase_migrations.schema_migrations where version = '000002'") \
+        == ["-- only a comment"]
 
 
 def test_invalid_utf8_gives_byte_offset_and_line(mdir, run_cli):

@@ -35,7 +35,7 @@ create function settings_count() returns bigint language sql as $$ select count(
 
 def leak_files(setter: str) -> dict[str, str]:
     return {
-        "20240101000000_private.sql": "create schema private;\ncreate table private.secrets (id int);\n"
+        "20240101000000_private.sql": "create schema private;\ncreate table private.hidden (id int);\n"
                                       + LEAK_SETTERS[setter] + "\n",
         "20240101000001_settings.sql": SECOND_FILE,
     }
@@ -62,7 +62,7 @@ def test_nothing_a_file_sets_reaches_the_next_file(db, twin, run_cli, tmp_path, 
     result = run_cli("deploy", *target, "--migrations-dir", migrations, *mode, "--no-assertions")
     assert result.code == 0, result.out + result.err
     assert owner_and_schema(db, "settings") == [("public", "postgres")]
-    assert owner_and_schema(db, "secrets") == [("private", "postgres")]
+    assert owner_and_schema(db, "hidden") == [("private", "postgres")]
     assert db.history() == ["20240101000000", "20240101000001"]
     # supadeploy's own bookkeeping survived whatever the file did
     assert db.value("select count(*) from supabase_migrations.supadeploy_log where duration_ms is not null") == 2
@@ -95,6 +95,11 @@ assertions:
 
 # --- supabase db pull dumps ------------------------------------------------------
 
+# What `supabase db pull` leaves out: the schemas the platform manages.
+PLATFORM_SCHEMAS = ("auth", "storage", "realtime", "extensions", "graphql", "graphql_public", "supabase_functions",
+                    "vault", "pgbouncer", "supabase_migrations", "net", "cron", "pgsodium", "pgmq")
+
+
 @pytest.fixture(scope="session")
 def pulled_dump(clusters, tmp_path_factory) -> str:
     """A real pg_dump --schema-only of a Supabase-like database, ending like the CLI's pull: RESET ALL."""
@@ -108,7 +113,7 @@ def pulled_dump(clusters, tmp_path_factory) -> str:
     source.query("create schema private; create table private.notes (id int primary key, body text);"
                  "create view public.note_count as select count(*) from private.notes;")
     dump = subprocess.run([str(DEBIAN_PG15 / "pg_dump"), "--schema-only", "--quote-all-identifiers",
-                           *[f"--exclude-schema={s}" for s in ("auth", "extensions", "supabase_migrations")],
+                           *[f"--exclude-schema={s}" for s in PLATFORM_SCHEMAS],
                            "--dbname", source.dsn], capture_output=True, text=True, check=True)
     assert "SELECT pg_catalog.set_config('search_path', '', false);" in dump.stdout
     text = dump.stdout
@@ -117,7 +122,9 @@ def pulled_dump(clusters, tmp_path_factory) -> str:
                                  (r'(?m)^CREATE SCHEMA "', 'CREATE SCHEMA IF NOT EXISTS "'),
                                  (r'(?m)^CREATE TABLE "', 'CREATE TABLE IF NOT EXISTS "'),
                                  (r"(?m)^COMMENT ON EXTENSION (.+)", r"-- \g<0>"),
-                                 (r'(?m)^ALTER DEFAULT PRIVILEGES FOR ROLE "supabase_admin"', r"-- \g<0>")):
+                                 (r'(?m)^ALTER DEFAULT PRIVILEGES FOR ROLE "supabase_admin"', r"-- \g<0>"),
+                                 (r'(?m)^CREATE PUBLICATION "supabase_realtime', r"-- \g<0>"),
+                                 (rf'(?m)^(GRANT|REVOKE) (.+) ON (.+) "({"|".join(PLATFORM_SCHEMAS)})"', r"-- \g<0>")):
         text = re.sub(pattern, replacement, text)
     return text + "\nRESET ALL;\n"
 

@@ -134,6 +134,7 @@ def load_assertions(path: Path, shown: str | None = None) -> list[Assertion]:
 
 
 def _validate(kind: str, spec: Any) -> str | None:
+    """Every option checked for its type here, so a bad file is refused before any database is touched."""
     if not isinstance(spec, dict):
         return "expected a mapping of options"
     required, optional = SCHEMAS[kind]
@@ -143,7 +144,51 @@ def _validate(kind: str, spec: Any) -> str | None:
     unknown = [k for k in spec if k not in required and k not in optional and k != "__line__"]
     if unknown:
         return f"unknown option {unknown[0]!r}; expected: {', '.join(required + optional)}"
+    for key, value in spec.items():
+        if key == "__line__":
+            continue
+        check, expected = OPTION_TYPES[key]
+        if not check(value):
+            return f"option {key!r} must be {expected}, not {type(value).__name__} {str(value)[:60]!r}"
+    try:
+        CHECKS[kind]({k: v for k, v in spec.items() if k != "__line__"})
+    except (AssertionFileError, KeyError, TypeError, ValueError) as exc:
+        return str(exc.problems[0].message if isinstance(exc, AssertionFileError) else exc)
     return None
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _is_texts(value: Any) -> bool:
+    return isinstance(value, list) and all(_is_text(v) for v in value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) and value is not None
+
+
+OPTION_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "equals": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "schema": (_is_text, "a name"), "pattern": (_is_text, "a LIKE pattern"), "table": (_is_text, "a table name"),
+    "name": (_is_text, "a name"), "type": (_is_text, "a type as format_type prints it"),
+    "generated": (_is_text, "an expression"), "column": (_is_text, "a column name"),
+    "references": (_is_text, "a table name"), "role": (_is_text, "a role name"), "seed": (_is_text, "SQL"),
+    "sql": (_is_text, "SQL"), "setup": (_is_text, "SQL"), "query": (_is_text, "SQL"), "object": (_is_text, "a name"),
+    "owner_column": (_is_text, "a column name"),
+    "tables": (_is_texts, "a list of table names"), "exclude": (_is_texts, "a list of table names"),
+    "labels": (_is_texts, "a list of labels"),
+    "privileges": (lambda v: _is_texts(v) and all(p.upper() in PRIVILEGES + ("ALL",) for p in v),
+                   f"a list of privileges ({', '.join(PRIVILEGES)} or ALL)"),
+    "owner_columns": (lambda v: isinstance(v, dict) and all(_is_text(k) and _is_text(c) for k, c in v.items()
+                                                            if k != "__line__"), "a mapping of table → column"),
+    "default": (_is_scalar, "a value"), "expect": (_is_scalar, "a number, boolean or text"),
+    "not_null": (lambda v: isinstance(v, bool), "true or false"), "users": (lambda v: isinstance(v, bool), "true or false"),
+    "sqlstate": (lambda v: isinstance(v, str) and re.fullmatch(r"[0-9A-Z]{5}", v) is not None, "a 5-character SQLSTATE"),
+    "as": (lambda v: v in ("anon", "authenticated", "service_role"), "anon, authenticated or service_role"),
+    "user": (lambda v: v in ("a", "b"), "a or b"),
+}
 
 
 # --- compiling: one PL/pgSQL block per check -----------------------------------

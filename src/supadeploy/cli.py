@@ -47,6 +47,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     target.add_argument("--project-ref", help="Supabase project ref (env SUPABASE_PROJECT_REF)")
     target.add_argument("--access-token", help="Supabase access token (env SUPABASE_ACCESS_TOKEN)")
     target.add_argument("--api-url", help="Management API base URL (default https://api.supabase.com)")
+    target.add_argument("--pg-major", type=int, choices=(15, 17, 18), default=None,
+                        help="PostgreSQL major of the local replay (default: [db] major_version in "
+                             "supabase/config.toml, else 17)")
     target.add_argument("--api-timeout", type=_seconds, default=None, metavar="SECONDS",
                         help="read timeout per API request (default 75, above the API's own 60 s limit)")
     files = p.add_argument_group("files")

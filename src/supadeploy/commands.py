@@ -16,14 +16,20 @@ from .targets import TargetSettings, open_target
 
 
 def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) -> None:
-    settings = TargetSettings.from_env(args.target, args.db_url, args.project_ref, args.access_token,
-                                       args.api_url, args.api_timeout)
-    report.target = settings.resolved_kind()
     root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+    settings = TargetSettings.from_env(args.target, args.db_url, args.project_ref, args.access_token,
+                                       args.api_url, args.api_timeout, args.pg_major, root)
+    report.target = settings.resolved_kind()
     migrations = load_migrations(args.migrations_dir, display_root=root)
     _warn(report, reporter, migrations.warnings)
+    _check_target_version(args.target_version, migrations)
+    if args.command in ("plan", "deploy", "verify") and not args.no_assertions:  # refused before any database
+        from . import assertions as checks
+
+        args.suite = checks.load_suite(args.assertions, root, required=args.command == "verify")
     target = open_target(settings)
     report.database = target.label
+    target.on_wait = lambda message: reporter.progress(f"  … {message}")
     _warn(report, reporter, [Problem(w, title="Access token") for w in getattr(target, "warnings", [])])
     remote = report.target != "local"
     if args.dry_run is None:  # `plan` against a real project shows exactly what a deploy would do
@@ -41,6 +47,16 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
     finally:
         report.round_trips = target.round_trips
         target.close()
+
+
+def _check_target_version(version: str | None, migrations: MigrationSet) -> None:
+    from .errors import ConfigError
+    from .masking import shown
+
+    if version is not None and version not in migrations.by_version():
+        raise ConfigError(f"--target-version {shown(version)} is not the version of a migration in "
+                          f"{migrations.directory}; the newest is "
+                          f"{migrations.migrations[-1].version if migrations.migrations else 'none'}")
 
 
 def plan_options(args: argparse.Namespace) -> PlanOptions:
@@ -72,7 +88,7 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
     gate = args.gate if args.gate is not None else one_transaction
     if gate and not one_transaction:
         raise ConfigError("--gate needs --tx-mode all: in file mode earlier files commit before the checks run")
-    suite = [] if args.no_assertions else checks.load_suite(args.assertions, root, required=False)
+    suite = [] if args.no_assertions else args.suite
     if gate and not suite:
         gate = False
     options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=_timeout(args.lock_timeout, "2s", "10s", args),
@@ -90,7 +106,7 @@ def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: 
                 report.pending = [m.version for m in hooks.plans[-1].pending
                                   if m.version not in report.applied_versions]
         _warn(report, reporter, outcome.plan.warnings)
-        report.tables = outcome.tables
+        report.tables = None if outcome.rolled_back else outcome.tables  # nothing committed: nothing to count
         if not outcome.results:
             reporter.progress("Nothing to apply: the database is up to date.")
     if args.dry_run and outcome.results:
@@ -147,13 +163,13 @@ def _verify(target, migrations: MigrationSet, args: argparse.Namespace, report: 
     """Run the assertions; the local database starts empty, so there the migrations are replayed first."""
     from . import assertions
 
-    suite = assertions.load_suite(args.assertions, root, required=True)
+    suite = args.suite
     if replay_first:
         with reporter.phase("Replay the migrations on the local database"):
             options = ApplyOptions(tx_mode="all", statement_timeout=args.statement_timeout)
             outcome = deploy(target, migrations, plan_options(args), options, ReportHooks(report, reporter,
                                                                                          record=False))
-            report.tables = outcome.tables
+            report.tables = None if outcome.rolled_back else outcome.tables  # nothing committed: nothing to count
     with reporter.phase(f"Assertions: {report.target}"):
         assertions.verify(target, suite, migrations, report, reporter)
 

@@ -294,9 +294,10 @@ def main(argv: list[str] | None = None) -> int:
     cluster = None
     dsn = args.dsn
     if args.local:
-        from supadeploy.targets.cluster import Cluster, embedded_bindir
+        from supadeploy.platform import binaries
+        from supadeploy.platform.cluster import Cluster, server_user
 
-        cluster = Cluster(*embedded_bindir()).start()
+        cluster = Cluster(binaries.ensure(17), server_user()).start()
         cluster.create_database("welltrack")
         dsn = cluster.dsn("welltrack")
     twin = ApiTwin(dsn, args.token, args.ref, args.limit, args.window, args.latency, args.timeout_delay)

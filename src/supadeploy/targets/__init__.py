@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import ConfigError
 from .base import Target
@@ -17,10 +18,13 @@ class TargetSettings:
     access_token: str | None = None
     api_url: str | None = None
     api_timeout: float | None = None  # read timeout per API request, seconds
+    pg_major: int | None = None  # the local replay's PostgreSQL major (None: config.toml, else 17)
+    project_root: Path = field(default_factory=Path.cwd)
 
     @classmethod
     def from_env(cls, kind: str, db_url: str | None, project_ref: str | None, access_token: str | None,
-                 api_url: str | None, api_timeout: float | None = None) -> "TargetSettings":
+                 api_url: str | None, api_timeout: float | None = None, pg_major: int | None = None,
+                 project_root: Path | None = None) -> "TargetSettings":
         return cls(
             kind=kind,
             db_url=db_url or os.environ.get("SUPABASE_DB_URL") or None,
@@ -28,6 +32,8 @@ class TargetSettings:
             access_token=access_token or os.environ.get("SUPABASE_ACCESS_TOKEN") or None,
             api_url=api_url or os.environ.get("SUPABASE_API_URL") or None,
             api_timeout=api_timeout,
+            pg_major=pg_major,
+            project_root=project_root or Path.cwd(),
         )
 
     def resolved_kind(self) -> str:
@@ -46,9 +52,11 @@ class TargetSettings:
 def open_target(settings: TargetSettings) -> Target:
     kind = settings.resolved_kind()
     if kind == "local":
+        from ..platform import resolve_major
         from .local import LocalTarget
 
-        return LocalTarget()
+        major, why = resolve_major(settings.pg_major, settings.project_root)
+        return LocalTarget(major, why)
     if kind == "postgres":
         from .postgres import PostgresTarget, check_dsn
 

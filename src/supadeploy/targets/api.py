@@ -17,6 +17,7 @@ import json
 import os
 import random
 import re
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -225,8 +226,9 @@ class ApiTarget:
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
                 headers={"Authorization": f"Bearer {self._token}", "User-Agent": f"supadeploy/{__version__}",
                          "Accept": "application/json"},
-                # trust_env=False: no .netrc may replace the token; an HTTPS proxy is still honoured.
-                follow_redirects=False, trust_env=False, proxy=self._proxy())
+                # trust_env=False: no .netrc may replace the token; an HTTPS proxy is still honoured, and
+                # the system's CA store (SSL_CERT_FILE too) is used, as behind a TLS-inspecting proxy.
+                follow_redirects=False, trust_env=False, proxy=self._proxy(), verify=ssl.create_default_context())
         return self._client
 
     def _proxy(self) -> str | None:
@@ -235,12 +237,20 @@ class ApiTarget:
         return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
-        """One query; retried only when resending cannot apply anything twice."""
+        """One query; retried only when resending cannot apply anything twice.
+
+        A 429 is a throttle, not a failure: it is waited out within the time
+        budget (`max_wait`), however many times it comes. Failures (5xx on a
+        safe request, connection errors) have their own bound, `max_attempts`.
+        """
         import httpx
 
         waited = 0.0
-        for attempt in range(1, self.limits.max_attempts + 1):
-            waited += self._pause(self._rate.delay(), waited)
+        failures = 0
+        throttled = 0
+        started = time.monotonic()
+        while True:
+            waited += self._pause(self._rate.delay(), waited, "keeping under 120 requests a minute")
             self._rate.record()
             self.round_trips += 1
             try:
@@ -260,13 +270,15 @@ class ApiTarget:
                 if not isinstance(outcome, _Retry):
                     return outcome
                 if outcome.wait is not None:
-                    waited += self._pause(outcome.wait, waited)
+                    throttled += 1
+                    waited += self._pause(outcome.wait, waited, f"rate limited (429 ×{throttled})")
                     continue
                 retry_reason = outcome.reason
-            if attempt == self.limits.max_attempts:
-                raise TargetError(f"{retry_reason}; gave up after {attempt} attempts")
-            waited += self._pause(self._backoff(attempt), waited)
-        raise TargetError("the Management API kept refusing the request")
+            failures += 1
+            if failures >= self.limits.max_attempts:
+                raise TargetError(f"{retry_reason}; gave up after {failures} attempts over "
+                                  f"{time.monotonic() - started:.1f} s")
+            waited += self._pause(self._backoff(failures), waited, retry_reason)
 
     def _answer(self, response: Any, sql: str, safe_to_resend: bool) -> "list[Row] | _Retry":
         status = response.status_code
@@ -309,12 +321,15 @@ class ApiTarget:
         step = self.limits.backoff * (2 ** (attempt - 1))
         return random.uniform(step / 2, step)
 
-    def _pause(self, seconds: float, waited: float) -> float:
+    def _pause(self, seconds: float, waited: float, why: str) -> float:
+        """Wait, saying so as it starts; never beyond the time budget."""
         if seconds <= 0:
             return 0.0
         if waited + seconds > self.limits.max_wait:
-            raise TargetError(f"gave up waiting for the Management API after {waited:.0f} s "
-                              f"(rate limit or repeated failures; the bound is {self.limits.max_wait:.0f} s)")
+            raise TargetError(f"gave up waiting for the Management API after {waited:.0f} s ({why}); the bound "
+                              f"is {self.limits.max_wait:.0f} s")
+        if self.on_wait is not None and seconds >= 0.2:
+            self.on_wait(f"{why}: waiting {seconds:.1f} s")
         self._sleep(seconds)
         return seconds
 

@@ -1,43 +1,57 @@
-"""Target `local`: an embedded PostgreSQL 18 bootstrapped like a Supabase project.
+"""Target `local`: a throwaway PostgreSQL of the hosted major, set up like a Supabase project.
 
 Needs no credentials: the default when none are given, and what pull requests
-from forks use. Migrations run as `postgres`, which is not a superuser, exactly
-as on a hosted project.
+from forks use. Migrations run as `postgres` in the database `postgres`, which
+is not a superuser, exactly as on a hosted project (see supadeploy.platform).
 """
 
 from __future__ import annotations
 
-from .cluster import Cluster, embedded_bindir
-from .postgres import PostgresTarget
+from typing import Callable
+
+from ..platform import binaries as pg
+from ..platform.cluster import Cluster, server_user
 from .base import Row
+from .postgres import PostgresTarget
 
 
 class LocalTarget:
     name = "local"
     sticky_session = True
-    on_wait = None
 
-    def __init__(self, default_privileges: bool = True) -> None:
+    def __init__(self, major: int = pg.DEFAULT_MAJOR, why: str = "the default", default_privileges: bool = True,
+                 on_wait: Callable[[str], None] | None = None) -> None:
+        self.major = major
+        self.why = why
         self._default_privileges = default_privileges
         self._cluster: Cluster | None = None
         self._inner: PostgresTarget | None = None
+        self._binaries: pg.Binaries | None = None
+        self.on_wait = on_wait
 
     @property
     def label(self) -> str:
-        return "the local replay (a throwaway PostgreSQL)"
+        return f"local PostgreSQL {self.major} ({self.why})"
 
     @property
     def round_trips(self) -> int:
         return self._inner.round_trips if self._inner else 0
 
+    @property
+    def binaries(self) -> pg.Binaries:
+        if self._binaries is None:
+            self._binaries = pg.ensure(self.major, self.on_wait)
+        return self._binaries
+
     def _target(self) -> PostgresTarget:
         if self._inner is None:
-            bindir, os_user = embedded_bindir()
-            cluster = Cluster(bindir, os_user)
+            cluster = Cluster(self.binaries, server_user())
             self._cluster = cluster
             cluster.start()
-            dsn = cluster.create_database("welltrack", default_privileges=self._default_privileges)
-            self._inner = PostgresTarget(dsn)
+            from ..platform.bootstrap import bootstrap_database
+
+            bootstrap_database(cluster, "postgres", self._default_privileges)
+            self._inner = PostgresTarget(cluster.dsn("postgres"))
         return self._inner
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:

@@ -1,0 +1,61 @@
+"""The local platform: a throwaway PostgreSQL of the hosted major, set up like a Supabase project.
+
+`binaries` finds or downloads the PostgreSQL of a major, `cluster` runs it,
+`bootstrap` gives a database what a hosted project has (sql/), and
+`extensions/` holds supadeploy's stand-ins for extensions without binaries.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ConfigError
+from .binaries import DEFAULT_MAJOR, SUPPORTED_MAJORS
+
+# What a replay can offer, for the README and for messages.
+STAND_INS = ("pg_net", "pg_cron", "supabase_vault", "pg_graphql", "http", "pgjwt", "pgmq", "pgsodium")
+
+
+def config_major(project_root: Path) -> int | None:
+    """`[db] major_version` from supabase/config.toml, the Supabase CLI's own setting."""
+    path = project_root / "supabase" / "config.toml"
+    if not path.is_file():
+        return None
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it as TOML: {exc}") from None
+    value = (data.get("db") or {}).get("major_version")
+    return int(value) if isinstance(value, int) else None
+
+
+def resolve_major(flag: int | None, project_root: Path, server_version_num: int | None = None) -> tuple[int, str]:
+    """The local major and why: --pg-major, else config.toml, else the target's server, else 17."""
+    if flag is not None:
+        major, why = flag, "--pg-major"
+    elif (configured := config_major(project_root)) is not None:
+        major, why = configured, "supabase/config.toml"
+    elif server_version_num:
+        major, why = server_version_num // 10000, "the target's version"
+    else:
+        major, why = DEFAULT_MAJOR, "default"
+    if major not in SUPPORTED_MAJORS:
+        closest = 15 if major < 15 else 17 if major < 17 else 18
+        if why == "the target's version":
+            return closest, f"{why} ({major}, nearest available: {closest})"
+        raise ConfigError(f"PostgreSQL {major} ({why}) is not available for the local replay; choose one of "
+                          f"{', '.join(map(str, SUPPORTED_MAJORS))}")
+    return major, why
+
+
+_MISSING_EXTENSION = re.compile(r'extension "([^"]+)" (is not available|has no installation script)|'
+                                r'could not open extension control file ".*/([^/]+)\.control"')
+
+
+def missing_extension(message: str) -> str | None:
+    """The extension an error says is not installed, if that is what it says."""
+    match = _MISSING_EXTENSION.search(message)
+    return (match.group(1) or match.group(3)) if match else None
