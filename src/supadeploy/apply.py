@@ -27,6 +27,7 @@ from .masking import shown
 from .history import History, ensure_sql, parse_history, read_history_sql
 from .migrations import Migration, MigrationSet, Statement
 from .plan import Plan, PlanOptions, make_plan, read_history
+from .platform import missing_extension
 from .sqlparse import relations
 from .sqltext import literal, text_array
 from .targets.base import QueryError, Target, single_json
@@ -438,8 +439,9 @@ def _failure(run: _Run, script: Script, batch: list[Migration], error: QueryErro
     title = f"Migration {migration.version} failed" if migration else "Migration failed"
     sql = SqlError(error.sqlstate, error.message, error.position, column, source, error.detail, error.hint,
                    error.context)
+    kind = "not-installed" if error.sqlstate == "SDL01" or missing_extension(error.message) else None
     problem = Problem(text + "\nNothing of this transaction was committed.",
-                      file=migration.display_path if migration else None, line=line, title=title, sql=sql)
+                      file=migration.display_path if migration else None, line=line, title=title, sql=sql, kind=kind)
     return MigrationFailed(str(problem), [problem]), migration
 
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from .apply import ApplyOptions, Hooks, MigrationResult, deploy, plan_only
-from .errors import Problem
+from .errors import MigrationFailed, NotAvailableLocally, Problem
 from .history import History
 from .migrations import MigrationSet, load_migrations, shown_path
 from .plan import Plan, PlanOptions, read_history
@@ -36,17 +36,43 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
         args.dry_run = args.command == "plan" and remote
     report.dry_run = bool(args.dry_run)
     try:
-        if args.command == "plan" and not args.dry_run:
-            _plan(target, migrations, args, report, reporter)
-        elif args.command in ("plan", "deploy"):
-            _deploy(target, migrations, args, report, reporter, root)
-        elif args.command == "status":
-            _status(read_history(target), migrations, report)
-        elif args.command == "verify":
-            _verify(target, migrations, args, report, reporter, root, replay_first=not remote)
+        _run(target, migrations, args, report, reporter, root, remote)
+    except MigrationFailed as exc:
+        if remote or not any(p.kind == "not-installed" for p in exc.problems):
+            raise
+        raise _not_available_locally(exc, target) from None
     finally:
         report.round_trips = target.round_trips
         target.close()
+
+
+def _not_available_locally(exc: MigrationFailed, target) -> NotAvailableLocally:
+    """A migration needs something the local replay lacks: say so, distinctly from a broken migration."""
+    from .platform import STAND_INS, missing_extension
+
+    problem = next(p for p in exc.problems if p.kind == "not-installed")
+    name = missing_extension(problem.sql.message if problem.sql else problem.message)
+    what = f"extension {name}" if name else "a call that needs the outside world"
+    message = (f"{what} is not available in supadeploy's local replay ({target.label}); this says nothing about "
+               "your migration, which may well deploy on a hosted project. Check it with a dry run against a "
+               "staging project instead (supadeploy plan --project-ref <staging-ref>). Replayable locally: "
+               f"PostgreSQL's contrib extensions, pgvector, and stand-ins for {', '.join(STAND_INS)}.")
+    if problem.sql:
+        message += f"\nPostgreSQL said: {problem.sql.sqlstate}: {problem.sql.message}"
+    return NotAvailableLocally(message, [Problem(message, file=problem.file, line=problem.line,
+                                                 title="Not available in the local replay", kind="not-installed")])
+
+
+def _run(target, migrations: MigrationSet, args: argparse.Namespace, report: Report, reporter: Reporter,
+         root: Path, remote: bool) -> None:
+    if args.command == "plan" and not args.dry_run:
+        _plan(target, migrations, args, report, reporter)
+    elif args.command in ("plan", "deploy"):
+        _deploy(target, migrations, args, report, reporter, root)
+    elif args.command == "status":
+        _status(read_history(target), migrations, report)
+    elif args.command == "verify":
+        _verify(target, migrations, args, report, reporter, root, replay_first=not remote)
 
 
 def _check_target_version(version: str | None, migrations: MigrationSet) -> None:

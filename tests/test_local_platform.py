@@ -1,0 +1,237 @@
+"""The local replay has what hosted projects have (issue: a local Supabase that real projects replay on).
+
+The fixtures are written in the shapes real projects commit. Each replays on the
+local target for PostgreSQL 15, 17 and 18 (npm builds) and, through a database
+URL, on Debian's PostgreSQL 15 bootstrapped the same way: two builds, one bootstrap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = {
+    "20240101000000_profiles.sql": """\
+create table public.profiles (
+  id uuid not null references auth.users on delete cascade,
+  full_name text,
+  avatar_url text,
+  primary key (id)
+);
+alter table public.profiles enable row level security;
+create policy "Public profiles are viewable by everyone." on public.profiles for select using (true);
+
+-- inserts a row into public.profiles
+create function public.handle_new_user()
+returns trigger
+language plpgsql
+security definer set search_path = ''
+as $$
+begin
+  insert into public.profiles (id, full_name, avatar_url)
+  values (new.id, new.raw_user_meta_data ->> 'full_name', new.raw_user_meta_data ->> 'avatar_url');
+  return new;
+end;
+$$;
+
+-- trigger the function every time a user is created
+create trigger on_auth_user_created
+  after insert on auth.users
+  for each row execute procedure public.handle_new_user();
+""",
+    "20240101000001_storage.sql": """\
+insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true);
+
+create policy "Avatar images are publicly accessible." on storage.objects
+  for select using (bucket_id = 'avatars');
+create policy "Anyone can upload an avatar into their folder." on storage.objects
+  for insert to authenticated
+  with check (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid()::text));
+""",
+    "20240101000002_realtime.sql": "alter publication supabase_realtime add table public.profiles;\n",
+    "20240101000003_embeddings.sql": """\
+create extension if not exists vector with schema extensions;
+create table public.documents (
+  id bigint primary key generated always as identity,
+  token text not null default encode(gen_random_bytes(16), 'hex'),
+  public_id uuid not null default uuid_generate_v4(),
+  body text not null,
+  embedding vector(3)
+);
+create index on public.documents using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 64);
+""",
+    "20240101000004_cron.sql": """\
+create extension if not exists pg_cron;
+create extension if not exists pg_net with schema extensions;
+select cron.schedule(
+  'ping-edge-function',
+  '*/5 * * * *',
+  $$ select net.http_post(url := 'https://project.supabase.co/functions/v1/ping', body := '{}'::jsonb) $$
+);
+""",
+    "20240101000005_vault.sql": "select vault.create_secret('s3cr3t-value', 'edge_api_key', 'for the cron job');\n",
+    "20240101000006_auth_hook.sql": """\
+create or replace function public.custom_access_token_hook(event jsonb)
+returns jsonb language plpgsql stable as $$
+begin
+  return event;
+end;
+$$;
+grant usage on schema public to supabase_auth_admin;
+grant execute on function public.custom_access_token_hook to supabase_auth_admin;
+revoke execute on function public.custom_access_token_hook from authenticated, anon, public;
+""",
+    "20240101000007_webhook.sql": """\
+create trigger "notify_on_new_document" after insert on public.documents
+  for each row execute function supabase_functions.http_request(
+    'https://example.com/hook', 'POST', '{"Content-type":"application/json"}', '{}', '1000');
+""",
+    "20240101000008_more_extensions.sql": """\
+create extension if not exists http with schema extensions;
+create extension if not exists pgmq;
+select pgmq.create('jobs');
+select pgmq.send('jobs', '{"task": "welcome"}');
+create extension if not exists pg_trgm with schema extensions;
+create extension if not exists citext with schema extensions;
+create extension if not exists pgjwt with schema extensions;
+""",
+}
+
+CHECKS = """\
+assertions:
+  - name: a new user gets a profile from raw_user_meta_data
+    sql:
+      setup: |
+        insert into auth.users (id, email, raw_user_meta_data)
+        values ('00000000-0000-4000-8000-0000000000cc', 'c@example.invalid', '{"full_name": "C"}');
+      query: select full_name from public.profiles where id = '00000000-0000-4000-8000-0000000000cc'
+      expect: C
+  - name: two storage policies on storage.objects, RLS on
+    sql:
+      query: select count(*) from pg_policies where schemaname = 'storage' and tablename = 'objects'
+      expect: 2
+  - name: the avatars bucket exists
+    sql: {query: "select public from storage.buckets where id = 'avatars'", expect: true}
+  - name: storage.foldername splits folders
+    sql: {query: "select (storage.foldername('avatars/u1/me.png'))[2]", expect: u1}
+  - name: profiles is in the supabase_realtime publication
+    sql:
+      query: select count(*) from pg_publication_tables where pubname = 'supabase_realtime' and tablename = 'profiles'
+      expect: 1
+  - name: an HNSW index on the embeddings
+    sql:
+      query: select count(*) from pg_indexes where tablename = 'documents' and indexdef like '%USING hnsw%'
+      expect: 1
+  - name: vectors compare
+    sql: {query: "select round(('[1,2,3]'::extensions.vector <=> '[1,2,3]'::extensions.vector)::numeric, 3)", expect: 0}
+  - name: defaults from extensions resolve unqualified
+    accepts: {sql: "insert into public.documents (body) values ('x')"}
+  - name: the cron job is scheduled, nothing ran
+    sql: {query: "select count(*) from cron.job where jobname = 'ping-edge-function'", expect: 1}
+  - name: the vault secret reads back
+    sql: {query: "select decrypted_secret from vault.decrypted_secrets where name = 'edge_api_key'", expect: s3cr3t-value}
+  - name: the auth hook is executable by supabase_auth_admin only
+    sql:
+      query: >
+        select has_function_privilege('supabase_auth_admin', 'public.custom_access_token_hook(jsonb)', 'execute')
+        and not has_function_privilege('authenticated', 'public.custom_access_token_hook(jsonb)', 'execute')
+      expect: true
+  - name: a webhook queues its request with pg_net
+    sql:
+      setup: insert into public.documents (body) values ('hello')
+      query: select count(*) from net.http_request_queue where url = 'https://example.com/hook'
+      expect: 1
+  - name: pgmq queued the message
+    sql: {query: "select count(*) from pgmq.q_jobs", expect: 1}
+  - name: pgjwt signs and verifies
+    sql:
+      query: "select valid from extensions.verify(extensions.sign('{\\"sub\\": \\"1\\"}', 'secret'), 'secret')"
+      expect: true
+"""
+
+
+def write(directory: Path, files: dict[str, str]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, Path]:
+    checks = tmp_path / "checks.yml"
+    checks.write_text(CHECKS)
+    return write(tmp_path / "migrations", FIXTURES), checks
+
+
+@pytest.mark.parametrize("major", ["15", "17", "18"])
+def test_real_project_shapes_replay_locally(run_cli, project, major):
+    migrations, checks = project
+    result = run_cli("deploy", "--pg-major", major, "--migrations-dir", migrations, "--assertions", checks)
+    assert result.code == 0, result.out + result.err
+    assert f"local PostgreSQL {major} (--pg-major)" in result.out
+    assert "assertions 14/14 passed" in result.out
+
+
+def test_the_same_shapes_on_debian_postgresql_15(db, run_cli, project):
+    """Debian's PostgreSQL, bootstrapped by the same platform code: the two cannot drift apart."""
+    if db.server != "pg15":
+        pytest.skip("the Debian build is the pg15 cluster")
+    migrations, checks = project
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", migrations, "--assertions", checks)
+    assert result.code == 0, result.out + result.err
+    assert "assertions 14/14 passed" in result.out
+
+
+@pytest.mark.parametrize("major, fails", [("15", True), ("17", True), ("18", False)])
+def test_postgresql_18_only_sql_fails_where_production_would(run_cli, tmp_path, major, fails):
+    files = {"000001_new.sql": "create table public.t (a int, b int generated always as (a * 2) virtual);\n"}
+    result = run_cli("deploy", "--pg-major", major, "--migrations-dir", write(tmp_path / "m", files),
+                     "--no-assertions")
+    assert (result.code == 1) is fails, result.out
+    if fails:
+        assert "000001_new.sql:1: 42601" in result.out
+
+
+def test_the_major_comes_from_supabase_config_toml(run_cli, tmp_path, monkeypatch):
+    (tmp_path / "supabase").mkdir()
+    (tmp_path / "supabase" / "config.toml").write_text('project_id = "x"\n\n[db]\nport = 54322\nmajor_version = 15\n')
+    files = {"000001_uuid7.sql": "select uuidv7();\n"}
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", files), "--no-assertions")
+    assert result.code == 1 and "local PostgreSQL 15 (supabase/config.toml)" in result.out
+    assert "42883" in result.out  # uuidv7() exists from PostgreSQL 18 only
+
+
+def test_an_extension_without_binaries_is_not_a_broken_migration(run_cli, tmp_path):
+    files = {"000001_ok.sql": "create table public.a (id int);\n",
+             "000002_geo.sql": "-- maps\ncreate extension if not exists postgis with schema extensions;\n"}
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", files), "--no-assertions", "--format", "json")
+    assert result.code == 1
+    report = result.json
+    assert report["status"] == "unsupported"
+    problem = next(p for p in report["problems"] if p["level"] == "error")
+    assert problem["title"] == "Not available in the local replay" and problem["line"] == 2
+    assert "extension postgis is not available in supadeploy's local replay" in problem["message"]
+    assert "dry run against a staging project" in problem["message"]
+
+
+def test_calling_out_from_a_migration_is_named_not_faked(run_cli, tmp_path):
+    files = {"000001_http.sql": "create extension http with schema extensions;\n"
+                                "select extensions.http_get('https://example.com');\n"}
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", files), "--no-assertions", "--format", "json")
+    assert result.code == 1 and result.json["status"] == "unsupported"
+    assert "a call that needs the outside world is not available" in result.err
+
+
+def test_postgres_is_no_superuser_but_creates_privileged_extensions(db, run_cli, tmp_path):
+    files = {"000001_ext.sql": "create extension vector with schema extensions;\ncreate extension pg_net;\n",
+             "000002_super.sql": "alter system set work_mem = '1GB';\n"}
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", write(tmp_path / "m", files), "--no-assertions")
+    assert result.code == 2  # ALTER SYSTEM cannot run in a transaction: refused before anything ran
+    del files["000002_super.sql"]
+    ok = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", write(tmp_path / "n", files), "--no-assertions")
+    assert ok.code == 0, ok.out
+    assert db.value("select rolsuper from pg_roles where rolname = 'postgres'") is False
+    assert db.value("select count(*) from pg_extension where extname in ('vector', 'pg_net')") == 2
