@@ -113,12 +113,13 @@ class DeployOutcome:
 
 
 class _Replan(Exception):
-    """Apply nothing more from this plan; read history and plan again."""
+    """Apply nothing more from this plan; plan again (from `history` when it was just read)."""
 
-    def __init__(self, concurrent: bool, reason: str = "") -> None:
+    def __init__(self, concurrent: bool, reason: str = "", history: History | None = None) -> None:
         super().__init__(reason)
         self.concurrent = concurrent
         self.reason = reason
+        self.history = history
 
 
 @dataclass
@@ -140,8 +141,9 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
     last_versions: set[str] | None = None
     first_resend_at: float | None = None
     resends: list[str] = []
+    known: History | None = None
     while True:
-        history = read_history(target)
+        history, known = known or read_history(target), None
         if last_versions is not None and set(history.versions) == last_versions:
             raise TargetError("the guard reported a concurrent deploy, but history did not change; "
                               "inspect supabase_migrations.schema_migrations")
@@ -158,6 +160,7 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
             _apply_plan(run, plan)
             return outcome
         except _Replan as replan:
+            known = replan.history
             if replan.concurrent:
                 last_versions = set(history.versions)
                 hooks.waiting("another deploy applied some of these migrations first: planning again")
@@ -187,7 +190,24 @@ def _ensure_history(target: Target, history: History, options: ApplyOptions) -> 
     try:
         return parse_history(single_json(target.run(locked_request(body, options.lock_wait), safe_to_resend=True)))
     except QueryError as error:
+        if error.sqlstate == "55P03":
+            raise waited_too_long(target, options.lock_wait) from None
         raise TargetError(f"could not create the migration history tables: {error}") from None
+
+
+def waited_too_long(target: Target, lock_wait: str, what: str = "nothing was run") -> TargetError:
+    """supadeploy's own lock was not granted within --lock-wait: who holds it, and for how long."""
+    try:
+        holders = single_json(target.run(diagnose_sql([]), safe_to_resend=True)).get("advisory") or []
+    except (QueryError, TargetError):
+        holders = []
+    return TargetError(f"another deploy held supadeploy's lock on this database for longer than --lock-wait "
+                       f"({lock_wait}): {_holders(holders)}; {what}. Retry when it has finished, or raise --lock-wait.")
+
+
+def _holders(holders: list[dict[str, Any]]) -> str:
+    return "; ".join(f"pid {h['pid']} ({h.get('application') or h.get('user')}, {h.get('seconds')} s into its "
+                     "transaction)" for h in holders) or "it had finished by the time supadeploy looked"
 
 
 def _batches(pending: list[Migration], options: ApplyOptions) -> list[list[Migration]]:
@@ -318,8 +338,8 @@ def _settle(run: _Run, batch: list[Migration], tag: str, why: str, limit: float 
             return {"applied": {}, "reconciled": True}
         if int(answer.get("running") or 0) == 0:
             if any(recorded):
-                raise _Replan(concurrent=True)  # ours rolled back; a racer applied some of them
-            raise _Replan(concurrent=False, reason=why)
+                raise _Replan(concurrent=True, history=history)  # ours rolled back; a racer applied some
+            raise _Replan(concurrent=False, reason=why, history=history)
         if time.monotonic() > deadline:
             raise OutcomeUnknownError(_in_doubt(versions, f"{why}; after {limit:.0f} s the transaction is still "
                                                           "running on the server"))
@@ -451,11 +471,9 @@ def _explain(error: QueryError, options: ApplyOptions, own_sql: bool,
     """The setting that fired, who held the lock, or which directive a statement needs."""
     if error.sqlstate == "55P03":
         if own_sql and located is None:
-            holders = diagnosis.get("advisory") or []
-            who = "; ".join(f"pid {h['pid']} ({h.get('application') or h.get('user')}, {h.get('seconds')} s into "
-                            "its transaction)" for h in holders) or "it had finished by the time supadeploy looked"
             return (f"\nHINT: another deploy held supadeploy's lock on this database for longer than --lock-wait "
-                    f"({options.lock_wait}): {who}. Retry when it has finished, or raise --lock-wait.")
+                    f"({options.lock_wait}): {_holders(diagnosis.get('advisory') or [])}. Retry when it has "
+                    "finished, or raise --lock-wait.")
         tables = {_qualified(s, n) for s, n in relations(located[1].text)} if located else set()
         holders = [h for h in diagnosis.get("holders") or [] if not tables or _short(h["relation"]) in
                    {_short(t) for t in tables}]

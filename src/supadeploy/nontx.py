@@ -90,8 +90,9 @@ def _session_lock(run: "_Run") -> None:
                        f"SELECT pg_catalog.pg_advisory_lock({ADVISORY_LOCK_KEY});\n", safe_to_resend=False)
     except QueryError as error:
         if error.sqlstate == "55P03":
-            raise MigrationFailed(f"another deploy held supadeploy's lock on this database for longer than "
-                                  f"--lock-wait ({run.options.lock_wait}); nothing was run") from None
+            from .apply import waited_too_long
+
+            raise waited_too_long(run.target, run.options.lock_wait) from None
         raise
 
 
@@ -151,7 +152,8 @@ def _claim_refused(migration: Migration, error: QueryError) -> Exception:
             "taken over: the deploy holding it was stopped)", file=migration.display_path, line=1,
             title="Migration in progress elsewhere")])
     if error.sqlstate == "55P03":
-        return MigrationFailed("another deploy held supadeploy's lock for longer than --lock-wait; nothing was run")
+        return MigrationFailed(f"another deploy held supadeploy's lock for longer than --lock-wait "
+                               f"({error.message}); nothing was run")
     return MigrationFailed(f"could not start {migration.filename}: {error}")
 
 
