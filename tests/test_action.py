@@ -80,7 +80,8 @@ def check_every_command(step: Step, credentials: dict[str, str]) -> None:
     assert plan.code == 0, plan.log + plan.err
     if credentials:  # with credentials `plan` is a dry run: apply + assertions, rolled back
         assert json.loads(plan.outputs["applied-versions"]) == ALL
-        assert "::notice title=supadeploy plan::Dry run: 9 migration(s) would be applied" in plan.log
+        assert ("a deploy would apply 9 migration(s), one transaction each (tx-mode file); all 36 assertion(s) "
+                "would pass") in plan.log
         assert json.loads(plan.outputs["report"])["dry_run"] is True
     else:
         assert plan.outputs["pending-count"] == "9"
@@ -89,7 +90,8 @@ def check_every_command(step: Step, credentials: dict[str, str]) -> None:
     assert deploy.code == 0, deploy.log + deploy.err
     assert deploy.outputs["status"] == "success" and deploy.outputs["applied-count"] == "9"
     assert json.loads(deploy.outputs["failed-assertions"]) == []
-    assert "::group::Deploy migrations to" in deploy.log and "::endgroup::" in deploy.log
+    assert "::group::Deploy (tx-mode file" in deploy.log and "::endgroup::" in deploy.log
+    assert deploy.outputs["schema-version"] == "000009"
     assert "| 000009 | performance_engine | ✅ applied |" in deploy.summary_text
     assert "### Assertions: 36/36 passed" in deploy.summary_text
 
@@ -150,10 +152,11 @@ def test_dry_run_refuses_a_file_with_transaction_control(db, step, workspace):
     ({"db_url": "postgresql://x@127.0.0.1/x", "project_ref": REF, "access_token": TOKEN},
      "give either 'db-url' or 'project-ref' with 'access-token', not both"),
     ({"dry_run": "yes"}, "input 'dry-run' must be true or false, not 'yes'"),
-    ({"command": "status", "dry_run": "true"}, "input 'dry-run' applies to plan and deploy, not to status"),
+    ({"command": "status", "dry_run": "true"}, "input 'dry-run' applies to plan, deploy, not to status"),
     ({"tx_mode": "batch"}, "input 'tx-mode' must be file or all, not 'batch'"),
     ({"migrations_dir": "supabase/migrations"}, "migrations-dir 'supabase/migrations' is not a folder"),
-    ({"assertions": "checks.yml"}, "assertions file 'checks.yml' was not found in the repository"),
+    ({"assertions": "checks.yml"}, "assertions 'checks.yml' was not found in the repository"),
+    ({"command": "status", "lock_wait": "5s"}, "input 'lock-wait' applies to plan, deploy, not to status"),
     ({"project_ref": "Not-A-Ref", "access_token": TOKEN}, "invalid project ref 'Not-A-Ref'"),
 ])
 def test_missing_or_contradictory_inputs_give_one_error_and_exit_2(step, inputs, message):
@@ -163,15 +166,24 @@ def test_missing_or_contradictory_inputs_give_one_error_and_exit_2(step, inputs,
     assert TOKEN not in run.errors[0]
 
 
-def test_action_yml_declares_what_the_entrypoint_reads_and_the_reporter_writes():
-    entry = load_entrypoint()
-
-    read = {"command", "migrations-dir", "assertions", "dry-run", *entry.VALUE_FLAGS, *entry.SWITCHES}
-    assert set(ACTION["inputs"]) == read
+def test_action_yml_and_readme_are_generated_from_the_one_table():
+    """action.yml's inputs/outputs and the README's tables are written by scripts/gen_action.py."""
+    from supadeploy.action import INPUTS, OUTPUTS
+    from supadeploy.cli import build_parser
     from supadeploy.reporting import Report, step_outputs
 
-    assert set(ACTION["outputs"]) == set(step_outputs(Report(command="deploy")))
-    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile"}
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_action.py")], capture_output=True, text=True,
+                          check=True, cwd=REPO)
+    assert done.stdout == "", "action.yml or README.md was out of date: commit what scripts/gen_action.py wrote"
+    assert [name for name in ACTION["inputs"]] == [spec.name for spec in INPUTS]
+    assert set(ACTION["outputs"]) == set(OUTPUTS) == set(step_outputs(Report(command="deploy")))
+    # every input but the special ones is a CLI flag of each command it applies to
+    parser = build_parser()
+    commands = {a.dest: a for a in parser._subparsers._group_actions}["command"].choices  # noqa: SLF001
+    for spec in INPUTS:
+        for command in spec.commands if spec.kind != "special" else ():
+            flags = {f for action in commands[command]._actions for f in action.option_strings}  # noqa: SLF001
+            assert spec.flag in flags, f"{spec.name} is no flag of {command}"
 
 
 def load_entrypoint():

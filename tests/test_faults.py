@@ -204,10 +204,12 @@ def test_a_statement_timeout_is_located_without_running_the_file_again(pg18, run
     assert pg18.value("select last_value from public.probe") == 1
 
 
-def test_durations_need_a_unit(run_cli):
-    result = run_cli("deploy", "--db-url", "postgresql://x@127.0.0.1:9/x", "--migrations-dir", MIGRATIONS,
-                     "--lock-timeout", "10")
-    assert result.code == 2 and "--lock-timeout needs a unit, such as 10s" in result.out
+def test_a_duration_without_a_unit_is_seconds_like_api_timeout(pg18, run_cli):
+    result = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", MIGRATIONS, "--lock-timeout", "10",
+                     "--no-assertions")
+    assert result.code == 0 and "lock_timeout 10s" in result.out
+    bad = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", MIGRATIONS, "--lock-timeout", "ten")
+    assert bad.code == 2 and "expected a duration such as 10s, 500ms or 5min (a bare number is seconds)" in bad.err
 
 
 # --- bad input changes nothing ------------------------------------------------------------

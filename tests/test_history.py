@@ -82,6 +82,7 @@ def test_status_table_like_migration_list(db, run_cli):
     result = run_cli("status", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS)
     assert result.code == 0
     lines = result.out.splitlines()
+    lines = lines[next(i for i, line in enumerate(lines) if "Local" in line):]
     assert "Local" in lines[0] and "Remote" in lines[0] and "Applied at" in lines[0]
     assert any(line.split("|")[1].strip() == "000002" and line.split("|")[2].strip() for line in lines)
     assert any(line.split("|")[0].strip() == "000003" and not line.split("|")[1].strip() for line in lines)

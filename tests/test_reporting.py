@@ -55,7 +55,7 @@ def test_at_most_ten_per_kind_most_important_first_then_one_summary():
 
 def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
     out, summary = tmp_path / "output", tmp_path / "summary"
-    delimiters = iter(["D1", "D2", "D3", "D4", "D5", "D6"])
+    delimiters = iter([f"D{i}" for i in range(1, 10)])
     stdout = io.StringIO()
     reporter = Reporter(out=stdout, github=GitHub(output=out, summary=summary, delimiter=lambda: next(delimiters)))
     reporter.secrets.add("sbp_secret_token")
@@ -83,8 +83,11 @@ def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
         "applied-count<<D2\n1\nD2\n"
         "pending-count<<D3\n1\nD3\n"
         'applied-versions<<D4\n["000001"]\nD4\n'
-        'failed-assertions<<D5\n["rls, all"]\nD5\n'
-        f"report<<D6\n{compact}\nD6\n")
+        "schema-version<<D5\n\nD5\n"
+        'failed-assertions<<D6\n["rls, all"]\nD6\n'
+        f"report<<D7\n{compact}\nD7\n"
+        "report-path<<D8\n\nD8\n"
+        "junit-path<<D9\n\nD9\n")
     assert parse_outputs(out.read_text())["failed-assertions"] == '["rls, all"]'
     text = summary.read_text()
     assert "| 000001 | core | ✅ applied | 12 ms |" in text
@@ -111,12 +114,14 @@ def test_summary_markdown_escapes_cells_and_stays_under_one_mib():
 
 
 def test_summary_exact_for_a_small_report():
-    report = Report(command="deploy", target="local", round_trips=2, duration_ms=5, tables=34)
+    report = Report(command="deploy", target="local", database="local PostgreSQL 17 (default)", round_trips=2,
+                    duration_ms=5, plan_summary="a deploy would apply 1 migration(s), one transaction each")
     report.migrations = [{"version": "000009", "name": "perf", "status": "would-apply", "duration_ms": None}]
     report.dry_run = True
     assert job_summary(report) == (
-        "## supadeploy deploy: ✅ success\n\n"
-        "deploy on local: success; would apply 1 migration(s); 34 tables in public; 2 round trip(s), 5 ms\n\n"
+        "## supadeploy deploy: ✅ success\n\n**Database:** local PostgreSQL 17 (default)\n\n"
+        "deploy on local PostgreSQL 17 (default): success; a deploy would apply 1 migration(s), one transaction "
+        "each; 2 round trip(s), 5 ms\n\n"
         "### Migrations\n\n| Version | Name | Status | Duration |\n|---|---|---|---:|\n"
         "| 000009 | perf | 🔍 would apply |  |\n\n")
 
@@ -153,7 +158,8 @@ def test_github_run_end_to_end_through_the_cli(db, run_cli, migrations_copy, tmp
                      "--junit", junit)
     assert result.code == 1
     lines = result.out.splitlines()
-    assert lines[0].startswith("::group::Deploy migrations to postgres")
+    assert lines[0] == f"supadeploy deploy → postgres@127.0.0.1:{db.cluster.port}/{db.name}"
+    assert any(line.startswith("::group::Deploy (tx-mode file") for line in lines)
     errors = [l for l in lines if l.startswith("::error")]
     assert errors == ["::error file=migrations/000010_broken.sql,line=3,title=Migration 000010 failed"
                       "::22012: division by zero%0ANothing of this transaction was committed."]

@@ -84,8 +84,8 @@ class Hooks:
     def plan(self, plan: Plan) -> None:
         pass
 
-    def starting(self, batch: list[Migration], how: str) -> None:
-        pass
+    def starting(self, batch: list[Migration], how: str, tag: str | None = None) -> None:
+        """A request is about to be sent; `tag` is its application_name, when it has one."""
 
     def result(self, result: MigrationResult) -> None:
         pass
@@ -260,7 +260,7 @@ def _apply_transaction(run: _Run, batch: list[Migration], with_gate: bool) -> No
                                history_setup=None if run.history.ready else ensure_sql(run.history),
                                cursor=run.history.cursor,
                                gate_sql=options.gate_sql if with_gate else None)
-    run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction")
+    run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
     try:
         answer = single_json(run.target.run(script.text, safe_to_resend=options.dry_run))

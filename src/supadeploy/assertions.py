@@ -610,16 +610,27 @@ def parse_results(raw: Any, assertions: list[Assertion], index: ObjectIndex) -> 
     return results
 
 
-def load_suite(path: Path | None, root: Path, required: bool) -> list[Assertion]:
-    """The assertion file given, else assertions/welltrack.yml under root, else none (or an error)."""
-    if path is None:
-        default = root / "assertions" / "welltrack.yml"
-        path = default if default.is_file() else None
-    if path is None:
-        if required:
-            raise AssertionFileError("no assertion file: pass --assertions FILE (or add assertions/welltrack.yml)")
-        return []
-    return load_assertions(path, shown_path(path, root))
+def load_suite(files: tuple[Path, ...] | list[Path], root: Path, required: bool) -> list[Assertion]:
+    """Every assertion of these files, names unique across them; none is fine unless `required`."""
+    if not files and required:
+        raise AssertionFileError("no assertions to run: pass --assertions FILE or FOLDER (or add assertions/ or "
+                                 "supabase/assertions/ to the repository)")
+    suite: list[Assertion] = []
+    seen: dict[str, Assertion] = {}
+    problems: list[Problem] = []
+    for path in files:
+        for assertion in load_assertions(path, shown_path(path, root)):
+            if assertion.name in seen:
+                first = seen[assertion.name]
+                problems.append(Problem(f"assertion name {assertion.name!r} is used twice: {first.file}:{first.line} "
+                                        f"and here", file=assertion.file, line=assertion.line,
+                                        title="Duplicate assertion"))
+                continue
+            seen[assertion.name] = assertion
+            suite.append(assertion)
+    if problems:
+        raise AssertionFileError(f"{len(problems)} problem(s) in the assertion files", problems)
+    return suite
 
 
 def check(suite: list[Assertion], raw_results: Any, migrations: MigrationSet | None, report: Any,

@@ -1,42 +1,63 @@
-"""What each command does, on top of the engine; reports through the Reporter only."""
+"""What each command does, on top of the engine; reports through the Reporter only.
+
+Every input is read and checked before a database is touched: the layout,
+every migration file, every assertion file, the target version. Only then is
+the target opened.
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
-from pathlib import Path
+import threading
+import time
+from typing import Any
 
-from .apply import ApplyOptions, Hooks, MigrationResult, deploy, plan_only
-from .errors import MigrationFailed, NotAvailableLocally, Problem
+from . import assertions as checks
+from .apply import ApplyOptions, DeployOutcome, Hooks, MigrationResult, deploy, plan_only
+from .errors import Cancelled, ConfigError, MigrationFailed, NotAvailableLocally, Problem
 from .history import History
-from .migrations import MigrationSet, load_migrations, shown_path
+from .layout import Layout, discover
+from .masking import shown
+from .migrations import Migration, MigrationSet, load_migrations
+from .options import Options
 from .plan import Plan, PlanOptions, read_history
 from .reporting import Report, Reporter
-from .targets import TargetSettings, open_target
+from .targets import open_target
+
+HEARTBEAT_S = float(os.environ.get("SUPADEPLOY_HEARTBEAT") or 10)  # a request still running says so this often
 
 
-def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) -> None:
-    root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
-    settings = TargetSettings.from_env(args.target, args.db_url, args.project_ref, args.access_token,
-                                       args.api_url, args.api_timeout, args.pg_major, root)
-    report.target = settings.resolved_kind()
-    migrations = load_migrations(args.migrations_dir, display_root=root)
+def run_command(options: Options, report: Report, reporter: Reporter) -> None:
+    layout = discover(options.root, options.migrations_dir, list(options.assertions), options.no_assertions)
+    report.target = options.target.resolved_kind()
+    migrations = load_migrations(layout.migrations, display_root=layout.root)
     _warn(report, reporter, migrations.warnings)
-    _check_target_version(args.target_version, migrations)
-    if args.command in ("plan", "deploy", "verify") and not args.no_assertions:  # refused before any database
-        from . import assertions as checks
-
-        args.suite = checks.load_suite(args.assertions, root, required=args.command == "verify")
-    target = open_target(settings)
+    _check_target_version(options.target_version, migrations)
+    suite = checks.load_suite(layout.assertions, layout.root, required=options.command == "verify") \
+        if options.command != "status" else []
+    target = open_target(options.target)
     report.database = target.label
+    remote = report.target != "local"
+    dry_run = options.dry_run if options.dry_run is not None else (options.command == "plan" and remote)
+    report.dry_run = dry_run
+    reporter.heading(f"supadeploy {options.command} → {target.label}")
+    reporter.progress(f"  migrations: {layout.shown(layout.migrations)}/ ({layout.migrations_why}, "
+                      f"{len(migrations.migrations)} file(s))"
+                      + (f"; assertions: {', '.join(layout.shown(p) for p in layout.assertions)}"
+                         if layout.assertions else ""))
     target.on_wait = lambda message: reporter.progress(f"  … {message}")
     _warn(report, reporter, [Problem(w, title="Access token") for w in getattr(target, "warnings", [])])
-    remote = report.target != "local"
-    if args.dry_run is None:  # `plan` against a real project shows exactly what a deploy would do
-        args.dry_run = args.command == "plan" and remote
-    report.dry_run = bool(args.dry_run)
     try:
-        _run(target, migrations, args, report, reporter, root, remote)
+        if options.command == "plan" and not dry_run:
+            _plan(target, migrations, options, report, reporter)
+        elif options.command in ("plan", "deploy"):
+            _deploy(target, migrations, suite, options, dry_run, remote, report, reporter)
+        elif options.command == "status":
+            history = read_history(target)
+            _status(history, migrations, report)
+            report.schema_version = max(history.versions) if history.versions else None
+        else:
+            _verify(target, migrations, suite, options, report, reporter, replay_first=not remote)
     except MigrationFailed as exc:
         if remote or not any(p.kind == "not-installed" for p in exc.problems):
             raise
@@ -46,7 +67,238 @@ def run_command(args: argparse.Namespace, report: Report, reporter: Reporter) ->
         target.close()
 
 
-def _not_available_locally(exc: MigrationFailed, target) -> NotAvailableLocally:
+def _check_target_version(version: str | None, migrations: MigrationSet) -> None:
+    if version is not None and version not in migrations.by_version():
+        newest = migrations.migrations[-1].version if migrations.migrations else "none"
+        raise ConfigError(f"--target-version {shown(version)} is not the version of a migration in "
+                          f"{migrations.directory}; the newest is {newest}")
+
+
+def _plan_options(options: Options) -> PlanOptions:
+    return PlanOptions(include_all=options.include_all, allow_drift=options.allow_drift,
+                       target_version=options.target_version)
+
+
+def _plan(target: Any, migrations: MigrationSet, options: Options, report: Report, reporter: Reporter) -> None:
+    """`plan --no-dry-run`: history only, nothing is sent but a read."""
+    with reporter.phase("Plan (history only, nothing applied)"):
+        plan = plan_only(target, migrations, _plan_options(options))
+        _warn(report, reporter, plan.warnings)
+        report.pending = [m.version for m in plan.pending]
+        for migration in plan.pending:
+            reporter.progress(f"  ○ {migration.version}  {migration.name}  ({len(migration.statements)} statements"
+                              f"{', outside a transaction' if not migration.transactional else ''})")
+    plan.refuse_if_blocked()
+    report.schema_version = max(plan.history.versions) if plan.history.versions else None
+    report.plan_summary = (f"a deploy would apply {len(plan.pending)} migration(s), "
+                           f"{_mode_words(options.tx_mode, len(plan.pending), plan.pending)}"
+                           if plan.pending else "nothing to apply: the database is up to date")
+
+
+def _mode_words(tx_mode: str, count: int, pending: list[Migration]) -> str:
+    outside = sum(1 for m in pending if not m.transactional)
+    text = ("one transaction each" if tx_mode == "file" else "in one transaction") + " (tx-mode " + tx_mode + ")"
+    return text + (f", {outside} of them outside a transaction" if outside else "")
+
+
+def _apply_options(options: Options, dry_run: bool, suite: list[Any]) -> tuple[ApplyOptions, bool]:
+    one_transaction = options.tx_mode == "all" or dry_run
+    gate = options.gate if options.gate is not None else one_transaction
+    if gate and not one_transaction:
+        raise ConfigError("--gate needs --tx-mode all: in file mode earlier files commit before the checks run")
+    gate = gate and bool(suite)
+    lock_timeout = options.lock_timeout or ("2s" if dry_run else "10s")  # a dry run never blocks production long
+    lock_wait = options.lock_wait or ("5s" if dry_run else "30s")
+    apply = ApplyOptions(tx_mode=options.tx_mode, lock_timeout=lock_timeout, statement_timeout=options.statement_timeout,
+                         lock_wait=lock_wait, dry_run=dry_run, gate_sql=checks.gate_sql(suite) if gate else None)
+    return apply, gate
+
+
+def _deploy(target: Any, migrations: MigrationSet, suite: list[Any], options: Options, dry_run: bool, remote: bool,
+            report: Report, reporter: Reporter) -> None:
+    apply, gate = _apply_options(options, dry_run, suite)
+    ask = (options.command == "deploy" and remote and not dry_run and not options.yes
+           and not (os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS")) and reporter.interactive)
+    hooks = ReportHooks(report, reporter, target, confirm=ask)
+    mode = "dry run: one transaction, always rolled back" if dry_run else f"tx-mode {options.tx_mode}"
+    mode += (", gated" if gate else "") + f"; lock_timeout {apply.lock_timeout}, statement_timeout " \
+                                          f"{apply.statement_timeout}"
+    with reporter.phase(f"Deploy ({mode})"):
+        try:
+            outcome = deploy(target, migrations, _plan_options(options), apply, hooks)
+        finally:
+            hooks.stop_heartbeat()
+            if hooks.plans:
+                report.pending = [m.version for m in hooks.plans[-1].pending
+                                  if m.version not in report.applied_versions]
+                live = hooks.plans[-1].history.versions + ([] if dry_run else [
+                    m["version"] for m in report.migrations if m["status"] == "applied"])
+                report.schema_version = max(live) if live else None
+        report.tables = None if outcome.rolled_back else outcome.tables  # nothing committed: nothing to count
+        _warn(report, reporter, outcome.plan.warnings)
+        if not outcome.results:
+            reporter.progress("  nothing to apply: the database is up to date")
+    if outcome.gate_skipped:
+        _warn(report, reporter, [Problem("the assertions could not gate the COMMIT: the last migration runs outside "
+                                         "a transaction; they ran after it instead", title="Gate skipped")])
+    try:
+        _assertions(target, migrations, suite, outcome, report, reporter)
+    finally:
+        if dry_run or options.command == "plan":
+            report.plan_summary = _honest_plan(outcome, options, suite, report)
+
+
+def _assertions(target: Any, migrations: MigrationSet, suite: list[Any], outcome: DeployOutcome, report: Report,
+                reporter: Reporter) -> None:
+    if not suite:
+        reporter.progress("No assertions ran: nothing was verified (add assertions/ or pass --assertions)")
+        report.verified = False
+        return
+    report.verified = True
+    if outcome.gate_result is not None:
+        with reporter.phase("Assertions (inside the deploy transaction, before COMMIT)"):
+            checks.check(suite, outcome.gate_result, migrations, report, reporter, outcome.gate_failed)
+    elif outcome.rolled_back:
+        reporter.progress("Assertions skipped: a dry run without the gate rolls back before they could run.")
+        report.verified = False
+    else:
+        with reporter.phase("Assertions"):
+            checks.verify(target, suite, migrations, report, reporter)
+
+
+def _honest_plan(outcome: DeployOutcome, options: Options, suite: list[Any], report: Report) -> str:
+    """What the real deploy, in the chosen mode, would do: one sentence, consistent with everything above."""
+    would = [r for r in outcome.results if r.status in ("would-apply", "rolled-back")]
+    if not outcome.results:
+        return "nothing to apply: the database is up to date"
+    pending = [m for m in outcome.plan.pending]
+    text = f"a deploy would apply {len(would)} migration(s), {_mode_words(options.tx_mode, len(would), pending)}"
+    failed = report.failed_assertions
+    if not suite:
+        return text + "; nothing would be verified (no assertions)"
+    if not failed:
+        return text + f"; all {len(suite)} assertion(s) would pass"
+    if options.tx_mode == "all" or options.gate:
+        return text + f"; {len(failed)} assertion(s) would fail, so the gate would roll everything back"
+    return (text + f"; {len(failed)} assertion(s) would fail AFTER the files committed (file mode does not gate: "
+            "use --tx-mode all to roll back instead)")
+
+
+class ReportHooks(Hooks):
+    """The engine's events, reported as they happen; a request still running says so, and what it waits for."""
+
+    def __init__(self, report: Report, reporter: Reporter, target: Any = None, record: bool = True,
+                 confirm: bool = False) -> None:
+        self.report = report
+        self.reporter = reporter
+        self.target = target
+        self.record = record
+        self.confirm = confirm
+        self.plans: list[Plan] = []
+        self._beat: threading.Timer | None = None
+        self._started = 0.0
+        self._what = ""
+        self._tag: str | None = None
+
+    def plan(self, plan: Plan) -> None:
+        self.plans.append(plan)
+        if self.confirm and len(self.plans) == 1 and plan.pending and not plan.blocked:
+            self.reporter.progress(f"About to apply {len(plan.pending)} migration(s) to {self.report.database}:")
+            for migration in plan.pending:
+                self.reporter.progress(f"  ○ {migration.version}  {migration.name}")
+            if not self.reporter.confirm("Apply them now?"):
+                raise Cancelled("cancelled at the prompt: nothing was applied")
+
+    def starting(self, batch: list[Migration], how: str, tag: str | None = None) -> None:
+        names = ", ".join(m.version for m in batch[:5]) + (" …" if len(batch) > 5 else "")
+        self.reporter.progress(f"  → {names} ({how})")
+        self.stop_heartbeat()
+        self._started, self._what, self._tag = time.monotonic(), names, tag
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self._beat = threading.Timer(HEARTBEAT_S, self._heartbeat)
+        self._beat.daemon = True
+        self._beat.start()
+
+    def _heartbeat(self) -> None:
+        elapsed = time.monotonic() - self._started
+        waiting = ""
+        blockers = getattr(self.target, "blockers", None)
+        if blockers is not None and self._tag:
+            found = blockers(self._tag)
+            if found:
+                waiting = "; waiting for a lock held by " + "; ".join(
+                    f"pid {b['pid']} ({b.get('application') or b.get('user')}, {b.get('state')}: "
+                    f"{(b.get('query') or '')[:80]!r})" for b in found[:3])
+        self.reporter.progress(f"  … still applying {self._what} ({elapsed:.0f} s){waiting}")
+        self._schedule()
+
+    def stop_heartbeat(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+            self._beat = None
+
+    def result(self, result: MigrationResult) -> None:
+        self.stop_heartbeat()
+        entry = result.__dict__.copy()
+        if self.record:
+            self.report.migrations.append(entry)
+        self.reporter.migration(entry)
+
+    def waiting(self, message: str) -> None:
+        self.reporter.progress(f"  … {message}")
+
+    def note(self, problem: Problem) -> None:
+        _warn(self.report, self.reporter, [problem])
+
+
+def _verify(target: Any, migrations: MigrationSet, suite: list[Any], options: Options, report: Report,
+            reporter: Reporter, replay_first: bool) -> None:
+    """Run the assertions; the local database starts empty, so there the migrations are replayed first."""
+    if replay_first:
+        with reporter.phase("Replay the migrations on the local database"):
+            apply = ApplyOptions(tx_mode="all", statement_timeout=options.statement_timeout)
+            outcome = deploy(target, migrations, _plan_options(options), apply,
+                             ReportHooks(report, reporter, target, record=False))
+            report.tables = None if outcome.rolled_back else outcome.tables
+    report.verified = True
+    with reporter.phase("Assertions"):
+        checks.verify(target, suite, migrations, report, reporter)
+
+
+def _status(history: History, migrations: MigrationSet, report: Report) -> None:
+    """Local | Remote | Applied at, like `supabase migration list`, with what would stop a deploy marked."""
+    from .plan import make_plan
+
+    plan = make_plan(migrations, history, PlanOptions(include_all=True, allow_drift=True))
+    drifted = {m.version for m in plan.drifted}
+    out_of_order = {m.version for m in plan.out_of_order}
+    local = {m.version for m in migrations.migrations}
+    remote = history.by_version()
+    for version in sorted(local | set(remote)):
+        row = remote.get(version)
+        note = ("drift: edited after it was applied" if version in drifted else
+                "remote only: not in the local folder" if version not in local else
+                "out of order: older than the newest applied" if version in out_of_order else "")
+        report.status_rows.append({
+            "local": version if version in local else None,
+            "remote": version if row else None,
+            "applied_at": (row.applied_at if row and row.applied_at else _time_of(version) if row else None),
+            "note": note,
+        })
+    report.pending = sorted(local - set(remote))
+
+
+def _time_of(version: str) -> str | None:
+    """Like the CLI: a 14-digit version is a UTC timestamp."""
+    if len(version) == 14 and version.isdigit():
+        v = version
+        return f"{v[0:4]}-{v[4:6]}-{v[6:8]} {v[8:10]}:{v[10:12]}:{v[12:14]}"
+    return None
+
+
+def _not_available_locally(exc: MigrationFailed, target: Any) -> NotAvailableLocally:
     """A migration needs something the local replay lacks: say so, distinctly from a broken migration."""
     from .platform import STAND_INS, missing_extension
 
@@ -63,171 +315,7 @@ def _not_available_locally(exc: MigrationFailed, target) -> NotAvailableLocally:
                                                  title="Not available in the local replay", kind="not-installed")])
 
 
-def _run(target, migrations: MigrationSet, args: argparse.Namespace, report: Report, reporter: Reporter,
-         root: Path, remote: bool) -> None:
-    if args.command == "plan" and not args.dry_run:
-        _plan(target, migrations, args, report, reporter)
-    elif args.command in ("plan", "deploy"):
-        _deploy(target, migrations, args, report, reporter, root)
-    elif args.command == "status":
-        _status(read_history(target), migrations, report)
-    elif args.command == "verify":
-        _verify(target, migrations, args, report, reporter, root, replay_first=not remote)
-
-
-def _check_target_version(version: str | None, migrations: MigrationSet) -> None:
-    from .errors import ConfigError
-    from .masking import shown
-
-    if version is not None and version not in migrations.by_version():
-        raise ConfigError(f"--target-version {shown(version)} is not the version of a migration in "
-                          f"{migrations.directory}; the newest is "
-                          f"{migrations.migrations[-1].version if migrations.migrations else 'none'}")
-
-
-def plan_options(args: argparse.Namespace) -> PlanOptions:
-    return PlanOptions(include_all=args.include_all, allow_drift=args.allow_drift,
-                       target_version=args.target_version)
-
-
-def _plan(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
-          reporter: Reporter) -> None:
-    with reporter.phase(f"Plan: {report.target}"):
-        plan = plan_only(target, migrations, plan_options(args))
-        _warn(report, reporter, plan.warnings)
-        report.pending = [m.version for m in plan.pending]
-        reporter.progress(f"{len(plan.pending)} pending migration(s) on {report.target}:")
-        for migration in plan.pending:
-            reporter.progress(f"  ○ {migration.version}  {migration.name}  ({len(migration.statements)} statements)")
-    plan.refuse_if_blocked()
-    if plan.pending:
-        _note(report, reporter, f"{len(plan.pending)} migration(s) would be applied: "
-                                f"{', '.join(m.version for m in plan.pending[:20])}{' …' if len(plan.pending) > 20 else ''}")
-
-
-def _deploy(target, migrations: MigrationSet, args: argparse.Namespace, report: Report,
-            reporter: Reporter, root: Path) -> None:
-    from . import assertions as checks
-    from .errors import ConfigError
-
-    one_transaction = args.tx_mode == "all" or args.dry_run
-    gate = args.gate if args.gate is not None else one_transaction
-    if gate and not one_transaction:
-        raise ConfigError("--gate needs --tx-mode all: in file mode earlier files commit before the checks run")
-    suite = [] if args.no_assertions else args.suite
-    if gate and not suite:
-        gate = False
-    options = ApplyOptions(tx_mode=args.tx_mode, lock_timeout=_timeout(args.lock_timeout, "2s", "10s", args),
-                           statement_timeout=args.statement_timeout, lock_wait=_timeout(args.lock_wait, "5s", "30s", args),
-                           dry_run=args.dry_run, gate_sql=checks.gate_sql(suite) if gate else None)
-
-    hooks = ReportHooks(report, reporter)
-    mode = ("dry run: one transaction, always rolled back" if args.dry_run else f"tx-mode {args.tx_mode}")
-    mode += ", gated" if gate else ""
-    with reporter.phase(f"Deploy {shown_path(args.migrations_dir, root)} to {report.target} ({mode})"):
-        try:
-            outcome = deploy(target, migrations, plan_options(args), options, hooks)
-        finally:
-            if hooks.plans:
-                report.pending = [m.version for m in hooks.plans[-1].pending
-                                  if m.version not in report.applied_versions]
-        _warn(report, reporter, outcome.plan.warnings)
-        report.tables = None if outcome.rolled_back else outcome.tables  # nothing committed: nothing to count
-        if not outcome.results:
-            reporter.progress("Nothing to apply: the database is up to date.")
-    if args.dry_run and outcome.results:
-        _note(report, reporter, f"Dry run: {len(outcome.results)} migration(s) would be applied; "
-                                "everything was rolled back, nothing was committed")
-    if not suite:
-        return
-    if outcome.gate_result is not None:
-        with reporter.phase("Assertions (inside the deploy transaction, before COMMIT)"):
-            checks.check(suite, outcome.gate_result, migrations, report, reporter, outcome.gate_failed)
-    elif outcome.rolled_back:
-        reporter.progress("Assertions skipped: a dry run without --gate rolls back before they could run.")
-    else:
-        with reporter.phase("Assertions"):
-            checks.verify(target, suite, migrations, report, reporter)
-
-
-class ReportHooks(Hooks):
-    """The engine's events, reported as they happen."""
-
-    def __init__(self, report: Report, reporter: Reporter, record: bool = True) -> None:
-        self.report = report
-        self.reporter = reporter
-        self.record = record
-        self.plans: list[Plan] = []
-
-    def plan(self, plan: Plan) -> None:
-        self.plans.append(plan)
-
-    def starting(self, batch, how: str) -> None:
-        names = ", ".join(m.version for m in batch[:5]) + (" …" if len(batch) > 5 else "")
-        self.reporter.progress(f"  → {names} ({how})")
-
-    def result(self, result: MigrationResult) -> None:
-        entry = result.__dict__.copy()
-        if self.record:
-            self.report.migrations.append(entry)
-        self.reporter.migration(entry)
-
-    def waiting(self, message: str) -> None:
-        self.reporter.progress(f"  … {message}")
-
-    def note(self, problem: Problem) -> None:
-        _warn(self.report, self.reporter, [problem])
-
-
-def _timeout(given: str | None, dry_run_default: str, default: str, args: argparse.Namespace) -> str:
-    """Explicit values win; a dry run waits briefly, so it never blocks production for long."""
-    return given or (dry_run_default if args.dry_run else default)
-
-
-def _verify(target, migrations: MigrationSet, args: argparse.Namespace, report: Report, reporter: Reporter,
-            root: Path, replay_first: bool) -> None:
-    """Run the assertions; the local database starts empty, so there the migrations are replayed first."""
-    from . import assertions
-
-    suite = args.suite
-    if replay_first:
-        with reporter.phase("Replay the migrations on the local database"):
-            options = ApplyOptions(tx_mode="all", statement_timeout=args.statement_timeout)
-            outcome = deploy(target, migrations, plan_options(args), options, ReportHooks(report, reporter,
-                                                                                         record=False))
-            report.tables = None if outcome.rolled_back else outcome.tables  # nothing committed: nothing to count
-    with reporter.phase(f"Assertions: {report.target}"):
-        assertions.verify(target, suite, migrations, report, reporter)
-
-
-def _status(history: History, migrations: MigrationSet, report: Report) -> None:
-    local = {m.version for m in migrations.migrations}
-    remote = history.by_version()
-    for version in sorted(local | set(remote)):
-        row = remote.get(version)
-        report.status_rows.append({
-            "local": version if version in local else None,
-            "remote": version if row else None,
-            "applied_at": (row.applied_at if row and row.applied_at else _time_of(version) if row else None),
-        })
-    report.pending = sorted(local - set(remote))
-
-
-def _time_of(version: str) -> str | None:
-    """Like the CLI: a 14-digit version is a UTC timestamp."""
-    if len(version) == 14 and version.isdigit():
-        v = version
-        return f"{v[0:4]}-{v[4:6]}-{v[6:8]} {v[8:10]}:{v[10:12]}:{v[12:14]}"
-    return None
-
-
 def _warn(report: Report, reporter: Reporter, problems: tuple[Problem, ...] | list[Problem]) -> None:
     for problem in problems:
         report.add_problem(problem, "warning")
         reporter.problem(problem, "warning")
-
-
-def _note(report: Report, reporter: Reporter, message: str) -> None:
-    problem = Problem(message, title=f"supadeploy {report.command}")
-    report.add_problem(problem, "notice")
-    reporter.problem(problem, "notice")

@@ -105,6 +105,13 @@ class TargetError(SupadeployError):
     exit_code = EXIT_FAILED
 
 
+class Cancelled(SupadeployError):
+    """The user said no at the confirmation prompt: nothing was applied."""
+
+    exit_code = EXIT_FAILED
+    report_status = "cancelled"
+
+
 class NotAvailableLocally(SupadeployError):
     """The local replay lacks something hosted projects have (an extension without binaries)."""
 

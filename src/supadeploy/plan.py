@@ -50,7 +50,7 @@ def read_history(target: Target, sizes: list[str] | None = None) -> History:
 
 
 def make_plan(migrations: MigrationSet, history: History, options: PlanOptions) -> Plan:
-    plan = Plan(local=migrations.migrations, history=history, warnings=list(migrations.warnings))
+    plan = Plan(local=migrations.migrations, history=history)  # the files' own warnings are reported when loaded
     local = migrations.by_version()
     applied = history.by_version()
     if options.target_version is not None and options.target_version not in local:

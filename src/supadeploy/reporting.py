@@ -46,6 +46,11 @@ class Report:
     round_trips: int = 0
     duration_ms: int = 0
     tables: int | None = None
+    plan_summary: str | None = None  # what a real deploy would do (plan, dry runs)
+    schema_version: str | None = None  # the newest version applied on the target afterwards
+    report_path: str | None = None
+    junit_path: str | None = None
+    verified: bool | None = None  # False: no assertions ran
 
     @property
     def applied_versions(self) -> list[str]:
@@ -57,8 +62,15 @@ class Report:
 
     def add_problem(self, problem: Problem, level: str, fatal: bool = False) -> None:
         """Record a finding; `fatal` marks what stopped the run (ranked first)."""
-        self.problems.append({"level": level, "message": problem.message, "file": problem.file,
-                              "line": problem.line, "title": problem.title, "fatal": fatal})
+        entry: dict[str, Any] = {"level": level, "message": problem.message, "file": problem.file,
+                                 "line": problem.line, "title": problem.title, "fatal": fatal}
+        if problem.kind:
+            entry["kind"] = problem.kind
+        if problem.sql is not None:  # for --format json: the fields a program acts on
+            entry.update({"sqlstate": problem.sql.sqlstate, "position": problem.sql.position,
+                          "column": problem.sql.column, "source": problem.sql.source, "detail": problem.sql.detail,
+                          "hint": problem.sql.hint})
+        self.problems.append(entry)
 
     def scrubbed(self, secrets: Secrets) -> "Report":
         """A copy with every secret replaced, before any channel encodes (or cuts) its text."""
@@ -179,8 +191,11 @@ def step_outputs(report: Report) -> dict[str, str]:
         "applied-count": str(len(report.applied_versions)),
         "pending-count": str(len(report.pending)),
         "applied-versions": json.dumps(report.applied_versions),
+        "schema-version": report.schema_version or "",
         "failed-assertions": json.dumps(report.failed_assertions),
         "report": compact,
+        "report-path": report.report_path or "",
+        "junit-path": report.junit_path or "",
     }
 
 
@@ -201,11 +216,13 @@ STATUS_ICONS = {"applied": "✅ applied", "would-apply": "🔍 would apply", "ro
 def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
     """GitHub-flavoured Markdown; never more than `limit` bytes (rows beyond it are counted, not shown)."""
     head = [f"## supadeploy {report.command}: {'✅' if report.exit_code == 0 else '❌'} {report.status}", "",
+            f"**Database:** {_cell(report.database or report.target, 300)}", "",
             f"{_cell(summary_line(report), 1000)}", ""]
     errors = [p for p in rank(report.problems) if p["level"] == "error"]
     sections: list[tuple[str, list[str], list[str]]] = []
     if errors:
-        sections.append(("### Errors", [], [f"- {_cell(_where(p) + p['message'], 1000)}" for p in errors]))
+        sections.append(("### Errors", [], [f"- {_cell(_where(p) + p['message'], 1000)}" + _caret_block(p)
+                                            for p in errors]))
     if report.migrations:
         sections.append(("### Migrations", ["| Version | Name | Status | Duration |", "|---|---|---|---:|"],
                          [f"| {_cell(m['version'])} | {_cell(m['name'])} | {STATUS_ICONS.get(m['status'], _cell(m['status']))} "
@@ -244,6 +261,23 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
             break
         parts.append("\n")
     return "".join(parts)
+
+
+def _caret_block(problem: dict[str, Any]) -> str:
+    """The failing line with a caret under the error position, as psql shows it (Markdown code block)."""
+    lines = caret_lines(problem)
+    if not lines:
+        return ""
+    body = "\n".join(line.replace("```", "`\u200b``") for line in lines)
+    return "\n\n  ```sql\n" + "\n".join("  " + line for line in body.split("\n")) + "\n  ```"
+
+
+def caret_lines(problem: dict[str, Any]) -> list[str]:
+    source, column, line = problem.get("source"), problem.get("column"), problem.get("line")
+    if not source or not column or not line:
+        return []
+    prefix = f"LINE {line}: "
+    return [prefix + source, " " * (len(prefix) + column - 1) + "^"]
 
 
 def _size(text: str) -> int:
@@ -319,32 +353,40 @@ class GitHub:
                    summary=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None)
 
 
+COLORS = {"error": "31", "warning": "33", "notice": "36", "ok": "32", "heading": "1", "dim": "2"}
+
+
 class Reporter:
     """Terminal output: a progress line per step, then a summary (or JSON on stdout).
 
     With `github` set, problems become ranked annotations at the end, phases
     become log groups, secrets are masked, and the summary and outputs files
-    are written.
+    are written. On a terminal, colour (unless NO_COLOR) and questions.
     """
 
     def __init__(self, fmt: str = "text", out: TextIO | None = None, err: TextIO | None = None,
-                 secrets: Secrets | None = None, github: GitHub | None = None) -> None:
+                 secrets: Secrets | None = None, github: GitHub | None = None, color: bool | None = None) -> None:
         self.format = fmt
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.github = github
         self.secrets = secrets or Secrets()
+        if color is None:
+            color = github is None and fmt == "text" and not os.environ.get("NO_COLOR") and _isatty(self.out)
+        self.color = color
         if github is not None:
             for value in self.secrets.values:
                 self._mask(value)
             self.secrets.on_add = self._mask
 
     # -- low level -------------------------------------------------------------
-    def _write(self, stream: TextIO, text: str) -> None:
+    def _write(self, stream: TextIO, text: str, style: str | None = None) -> None:
         """Every human line: secrets scrubbed, control characters shown, and on a runner no command in it."""
         text = printable(self.secrets.scrub(text))
         if self.github is not None:
             text = neutralize(text)
+        if style and self.color and stream is self.out:
+            text = f"\x1b[{COLORS[style]}m{text}\x1b[0m"
         stream.write(text + "\n")
         stream.flush()
 
@@ -363,20 +405,44 @@ class Reporter:
         self._log.write(workflow_command("add-mask", value) + "\n")
         self._log.flush()
 
-    def line(self, text: str) -> None:
-        self._write(self._log, text)
+    def line(self, text: str, style: str | None = None) -> None:
+        self._write(self._log, text, style)
+
+    @property
+    def interactive(self) -> bool:
+        """A person at a terminal who can answer a question."""
+        return self.github is None and _isatty(sys.stdin) and _isatty(self._log)
+
+    def confirm(self, question: str) -> bool:
+        self._log.write(self.secrets.scrub(f"{question} [y/N] "))
+        self._log.flush()
+        try:
+            answer = sys.stdin.readline()
+        except (OSError, ValueError):
+            return False
+        return answer.strip().lower() in ("y", "yes")
 
     # -- events ----------------------------------------------------------------
+    def heading(self, text: str) -> None:
+        self.line(text, "heading")
+
     def problem(self, problem: Problem, level: str = "error") -> None:
         """Terminal: printed now. GitHub: kept, ranked and annotated in `finish`."""
         if self.github is None:
-            self._print_problem({"level": level, "message": problem.message, "file": problem.file,
-                                 "line": problem.line})
+            entry: dict[str, Any] = {"level": level, "message": problem.message, "file": problem.file,
+                                     "line": problem.line}
+            if problem.sql is not None:
+                entry.update(source=problem.sql.source, column=problem.sql.column)
+            self._print_problem(entry)
 
     def _print_problem(self, p: dict[str, Any]) -> None:
         label = {"error": "error", "warning": "warning", "notice": "note"}[p["level"]]
-        where = _where(p)
-        self.line(f"{label}: {where}{p['message']}")
+        first, _, rest = p["message"].partition("\n")
+        self.line(f"{label}: {_where(p)}{first}", p["level"])
+        for text in caret_lines(p):
+            self.line("    " + text)
+        if rest:
+            self.line("    " + rest.replace("\n", "\n    "))
 
     @contextmanager
     def phase(self, title: str) -> Iterator[None]:
@@ -384,7 +450,7 @@ class Reporter:
         if self.github is not None:
             self._command(workflow_command("group", self.secrets.scrub(title)))
         else:
-            self.line(title)
+            self.line(title, "heading")
         try:
             yield
         finally:
@@ -402,16 +468,19 @@ class Reporter:
             self._write(self.err, text)
 
     def migration(self, result: dict[str, Any]) -> None:
-        mark = {"applied": "✓", "would-apply": "○", "failed": "✗", "rolled-back": "↺", "skipped": "-"}.get(result["status"], "?")
+        mark, style = {"applied": ("✓", "ok"), "would-apply": ("○", None), "failed": ("✗", "error"),
+                       "rolled-back": ("↺", "warning"), "skipped": ("-", "dim")}.get(result["status"], ("?", None))
         duration = f"{result['duration_ms']} ms" if result.get("duration_ms") is not None else ""
-        self.line(f"  {mark} {result['version']}  {result['name']:<32} {result['status']:<12} {duration}")
+        self.line(f"  {mark} {result['version']}  {result['name']:<32} {result['status']:<12} {duration}", style)
 
     def assertion(self, result: dict[str, Any]) -> None:
         mark = "✓" if result["passed"] else "✗"
-        self.line(f"  {mark} {result['name']}: {result['message']}")
+        self.line(f"  {mark} {result['name']}: {result['message']}", "ok" if result["passed"] else "error")
 
     # -- the end ---------------------------------------------------------------
     def finish(self, report: Report, report_path: Path | None = None, junit_path: Path | None = None) -> None:
+        report.report_path = str(report_path) if report_path else None
+        report.junit_path = str(junit_path) if junit_path else None
         report = report.scrubbed(self.secrets)
         if report_path is not None:
             report_path.write_text(self.secrets.scrub(json.dumps(report.to_dict(), indent=2, default=str)) + "\n")
@@ -424,7 +493,7 @@ class Reporter:
             return
         if report.status_rows:
             self._status_table(report.status_rows)
-        self.line(summary_line(report))
+        self.line(summary_line(report), "ok" if report.exit_code == 0 else "error")
 
     def _finish_github(self, report: Report) -> None:
         assert self.github is not None
@@ -446,11 +515,20 @@ class Reporter:
                     handle.write(output_entry(name, value, delimiter))
 
     def _status_table(self, rows: list[dict[str, Any]]) -> None:
-        header = f"  {'Local':<16} | {'Remote':<16} | Applied at (UTC)"
-        self.line(header)
-        self.line("  " + "-" * 17 + "|" + "-" * 18 + "|" + "-" * 26)
+        width = max([16] + [len(r["local"] or "") for r in rows] + [len(r["remote"] or "") for r in rows])
+        self.line(f"  {'Local':<{width}} | {'Remote':<{width}} | {'Applied at (UTC)':<26} | Note")
+        self.line(f"  {'-' * width}-|-{'-' * width}-|-{'-' * 26}-|-{'-' * 12}")
         for row in rows:
-            self.line(f"  {row['local'] or '':<16} | {row['remote'] or '':<16} | {row['applied_at'] or ''}")
+            self.line(f"  {row['local'] or '':<{width}} | {row['remote'] or '':<{width}} | "
+                      f"{str(row['applied_at'] or '')[:26]:<26} | {row.get('note') or ''}".rstrip(),
+                      "warning" if row.get("note") else None)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def mask(value: str) -> None:
@@ -472,15 +550,17 @@ def summary_line(report: Report) -> str:
     """One sentence that says how the run ended."""
     applied = report.applied_versions
     parts = [f"{report.command} on {report.database or report.target}: {report.status}"]
-    if report.command in ("deploy", "plan"):
-        verb = "would apply" if report.dry_run or report.command == "plan" else "applied"
-        count = len(applied) if report.migrations else len(report.pending) if report.command == "plan" else 0
-        parts.append(f"{verb} {count} migration(s)")
+    if report.plan_summary:  # plan and dry runs: what a real deploy would do, in one sentence
+        parts.append(report.plan_summary)
+    elif report.command in ("deploy", "plan"):
+        parts.append(f"applied {len(applied)} migration(s)")
     if report.tables is not None:
         parts.append(f"{report.tables} tables in public")
-    if report.assertions:
+    if report.assertions and not report.plan_summary:
         failed = len(report.failed_assertions)
         parts.append(f"assertions {len(report.assertions) - failed}/{len(report.assertions)} passed")
+    elif report.verified is False and report.exit_code == 0 and not report.plan_summary:
+        parts.append("nothing was verified (no assertions)")
     errors = sum(1 for p in report.problems if p["level"] == "error")
     if errors:
         parts.append(f"{errors} error(s)")

@@ -7,7 +7,7 @@ is not a superuser, exactly as on a hosted project (see supadeploy.platform).
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from ..platform import binaries as pg
 from ..platform.cluster import Cluster, server_user
@@ -53,6 +53,9 @@ class LocalTarget:
             bootstrap_database(cluster, "postgres", self._default_privileges)
             self._inner = PostgresTarget(cluster.dsn("postgres"))
         return self._inner
+
+    def blockers(self, tag: str) -> list[dict[str, Any]]:
+        return self._inner.blockers(tag) if self._inner else []
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
         return self._target().run(sql, safe_to_resend)

@@ -11,6 +11,14 @@ from typing import Any
 from ..errors import ConfigError, OutcomeUnknown, TargetError
 from .base import QueryError, Row
 
+BLOCKERS = """\
+SELECT b.pid, b.usename AS "user", b.application_name AS application, b.state, left(b.query, 200) AS query
+FROM pg_catalog.pg_stat_activity w
+CROSS JOIN LATERAL unnest(pg_catalog.pg_blocking_pids(w.pid)) AS blocker(pid)
+JOIN pg_catalog.pg_stat_activity b ON b.pid = blocker.pid
+WHERE w.application_name = %s
+"""
+
 
 class PostgresTarget:
     name = "postgres"
@@ -78,6 +86,18 @@ class PostgresTarget:
             if not cursor.nextset():
                 break
         return rows
+
+    def blockers(self, tag: str) -> list[dict[str, Any]]:
+        """Who the request tagged `tag` waits for, asked on a second connection while it waits."""
+        import psycopg
+        from psycopg.rows import dict_row
+
+        try:
+            with psycopg.connect(self._dsn, autocommit=True, row_factory=dict_row, connect_timeout=5,
+                                 application_name="supadeploy watcher") as conn:
+                return conn.execute(BLOCKERS, (tag,)).fetchall()
+        except psycopg.Error:
+            return []
 
     def close(self) -> None:
         if self._conn is not None:
