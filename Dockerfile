@@ -14,7 +14,8 @@ RUN pip install --no-cache-dir \
         "httpx==0.28.1" \
         "psycopg[binary]==3.3.9" \
         "PyYAML==6.0.4" \
-        "pglast==8.8"
+        "pglast==8.8" \
+        "squawk-cli==2.70.0"
 
 COPY pyproject.toml README.md /opt/supadeploy/
 COPY src /opt/supadeploy/src

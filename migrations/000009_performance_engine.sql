@@ -14,9 +14,16 @@ create type public.wt_forecast_model as enum ('baseline', 'ewma', 'linear_trend'
 -- Constant defaults: existing rows read them without a rewrite (PostgreSQL 11+).
 alter table public.wt_health_metrics
   add column validation_status public.wt_validation_status not null default 'pending',
-  add column ingestion_source_version smallint not null default 1 check (ingestion_source_version >= 1),
+  add column ingestion_source_version smallint not null default 1,
   add column processing_status public.wt_processing_status not null default 'pending',
   add column is_primary boolean not null default true;
+
+-- The CHECK is added NOT VALID: checked for every new or updated row at once, without
+-- scanning the existing rows under this file's ACCESS EXCLUSIVE lock. 000010 validates
+-- it under SHARE UPDATE EXCLUSIVE, which blocks no reads or writes.
+alter table public.wt_health_metrics
+  add constraint wt_health_metrics_ingestion_source_version_check
+  check (ingestion_source_version >= 1) not valid;
 
 create table public.wt_baselines (
   id uuid primary key default gen_random_uuid(),

@@ -24,6 +24,8 @@ from supadeploy.platform.cluster import BOOTSTRAP_SUPERUSER, Cluster, server_use
 
 REPO = Path(__file__).resolve().parent.parent
 MIGRATIONS = REPO / "migrations"
+ALL = sorted(path.name.split("_", 1)[0] for path in MIGRATIONS.glob("*.sql"))  # WellTrack's versions
+NEWEST = ALL[-1]
 DEBIAN_PG15 = Path("/usr/lib/postgresql/15/bin")
 TEMPLATE = "sd_template"
 TEMPLATE_NO_DEFAULT_PRIVILEGES = "sd_template_nodp"

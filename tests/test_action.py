@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MIGRATIONS, REF, REPO, TOKEN, parse_outputs
+from conftest import ALL, NEWEST, MIGRATIONS, REF, REPO, TOKEN, parse_outputs
 
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
-ALL = [f"00000{i}" for i in range(1, 10)]
 
 
 @pytest.fixture
@@ -74,24 +73,24 @@ def step(workspace: Path, tmp_path: Path) -> Step:
 def check_every_command(step: Step, credentials: dict[str, str]) -> None:
     status = step.run(command="status", **credentials)
     assert status.code == 0, status.log + status.err
-    assert status.outputs["pending-count"] == "9" and status.outputs["status"] == "success"
+    assert status.outputs["pending-count"] == str(len(ALL)) and status.outputs["status"] == "success"
 
     plan = step.run(command="plan", **credentials)
     assert plan.code == 0, plan.log + plan.err
     if credentials:  # with credentials `plan` is a dry run: apply + assertions, rolled back
         assert json.loads(plan.outputs["applied-versions"]) == ALL
-        assert ("a deploy would apply 9 migration(s), one transaction each (tx-mode file); all 36 assertion(s) "
+        assert (f"a deploy would apply {len(ALL)} migration(s), one transaction each (tx-mode file); all 36 assertion(s) "
                 "would pass") in plan.log
         assert json.loads(plan.outputs["report"])["dry_run"] is True
     else:
-        assert plan.outputs["pending-count"] == "9"
+        assert plan.outputs["pending-count"] == str(len(ALL))
 
     deploy = step.run(command="deploy", **credentials)
     assert deploy.code == 0, deploy.log + deploy.err
-    assert deploy.outputs["status"] == "success" and deploy.outputs["applied-count"] == "9"
+    assert deploy.outputs["status"] == "success" and deploy.outputs["applied-count"] == str(len(ALL))
     assert json.loads(deploy.outputs["failed-assertions"]) == []
     assert "::group::Deploy (tx-mode file" in deploy.log and "::endgroup::" in deploy.log
-    assert deploy.outputs["schema-version"] == "000009"
+    assert deploy.outputs["schema-version"] == NEWEST
     assert "| 000009 | performance_engine | ✅ applied |" in deploy.summary_text
     assert "### Assertions: 36/36 passed" in deploy.summary_text
 
@@ -123,30 +122,30 @@ def test_fork_pull_request_without_secrets_replays_and_verifies(step):
     """On a fork, `${{ secrets.X }}` expands to "": the action must still replay and verify."""
     run = step.run(command="deploy", project_ref="", access_token="")
     assert run.code == 0, run.log + run.err
-    assert ("deploy on local PostgreSQL 17 (default): success; applied 9 migration(s); 34 tables in public; "
+    assert (f"deploy on local PostgreSQL 17 (default): success; applied {len(ALL)} migration(s); 34 tables in public; "
             "assertions 36/36 passed") in run.log
 
 
 def test_failing_migration_is_annotated_at_its_file_and_line(db, step, workspace):
-    (workspace / "migrations" / "000010_broken.sql").write_text("-- a comment\nselect 1/0;\n")
+    (workspace / "migrations" / "000099_broken.sql").write_text("-- a comment\nselect 1/0;\n")
     run = step.run(command="deploy", db_url=db.dsn, tx_mode="all")
     assert run.code == 1
-    assert run.errors == ["::error file=migrations/000010_broken.sql,line=2,title=Migration 000010 failed::"
+    assert run.errors == ["::error file=migrations/000099_broken.sql,line=2,title=Migration 000099 failed::"
                           "22012: division by zero%0ANothing of this transaction was committed."]
     assert run.outputs["status"] == "failed" and db.history() == []
 
 
 def test_dry_run_refuses_a_file_with_transaction_control(db, step, workspace):
     """COMMIT inside a file could end the dry run's transaction and commit for real: refused up front."""
-    (workspace / "migrations" / "000010_sneaky.sql").write_text("create table public.t (id int);\ncommit;\n")
+    (workspace / "migrations" / "000099_sneaky.sql").write_text("create table public.t (id int);\ncommit;\n")
     run = step.run(command="deploy", db_url=db.dsn, dry_run="true")
     assert run.code == 2
-    assert len(run.errors) == 1 and "file=migrations/000010_sneaky.sql,line=2" in run.errors[0]
+    assert len(run.errors) == 1 and "file=migrations/000099_sneaky.sql,line=2" in run.errors[0]
     assert db.history() == [] and db.tables() == 0
 
 
 @pytest.mark.parametrize("inputs, message", [
-    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, not 'destroy'"),
+    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, lint, not 'destroy'"),
     ({"project_ref": REF}, "input 'project-ref' is set but 'access-token' is empty"),
     ({"access_token": TOKEN}, "input 'access-token' is set but 'project-ref' is empty"),
     ({"db_url": "postgresql://x@127.0.0.1/x", "project_ref": REF, "access_token": TOKEN},
@@ -244,4 +243,10 @@ def test_container_runs_like_the_runner_runs_it(workspace, tmp_path):
                                 volumes={str(workspace): {"bind": "/github/workspace", "mode": "rw"},
                                          str(files): {"bind": "/github/file_commands", "mode": "rw"}})
     assert b"assertions 36/36 passed" in log
-    assert parse_outputs((files / "output").read_text())["applied-count"] == "9"
+    assert parse_outputs((files / "output").read_text())["applied-count"] == str(len(ALL))
+
+
+def test_lint_runs_as_an_action_command(step):
+    run = step.run(command="lint", max_lock_risk="note")
+    assert run.code == 0, run.log + run.err
+    assert run.outputs["status"] == "success" and json.loads(run.outputs["report"])["findings"] == []

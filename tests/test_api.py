@@ -10,13 +10,12 @@ import time
 
 import pytest
 
-from conftest import MIGRATIONS, REF, REPO, TOKEN, api_args
+from conftest import ALL, MIGRATIONS, REF, REPO, TOKEN, api_args
 from supadeploy.errors import ConfigError, OutcomeUnknown
 from supadeploy.targets.api import ApiLimits, ApiTarget, RateLimiter, check_api_url, parse_error
 from supadeploy.targets.base import QueryError
 from supadeploy.targets.postgres import PostgresTarget
 
-ALL = [f"00000{i}" for i in range(1, 10)]
 WELLTRACK = REPO / "assertions" / "welltrack.yml"
 SCHEMA = """
 select string_agg(format('%s.%s %s %s %s %s', c.table_name, c.column_name, c.data_type,
@@ -44,7 +43,7 @@ def test_deploy_and_verify_through_the_api_match_a_database_url(db, second_db, t
     assert api.code == 0, api.err
     assert api.json["target"] == "api" and api.json["applied_versions"] == ALL
     assert len(api.json["assertions"]) == 36 and not api.json["failed_assertions"]
-    assert api.json["round_trips"] == twin.stats()["requests"] == 2 + 9 + 1
+    assert api.json["round_trips"] == twin.stats()["requests"] == 2 + len(ALL) + 1
     direct = run_cli("deploy", "--db-url", second_db.dsn, "--migrations-dir", MIGRATIONS, "--no-assertions")
     assert direct.code == 0
     assert db.query(HISTORY) == second_db.query(HISTORY)
@@ -68,10 +67,10 @@ def test_tx_mode_all_is_two_requests_whatever_the_migrations(db, twin, run_cli, 
 
 def test_sql_error_maps_to_file_and_line_like_a_database_url(db, twin, run_cli, migrations_copy):
     body = "".join(f"-- line {i}\n" for i in range(1, 40)) + "select\n  nosuchcolumn from public.wt_profiles;\n"
-    (migrations_copy / "000010_broken.sql").write_text(body)
+    (migrations_copy / "000099_broken.sql").write_text(body)
     result = run_cli("deploy", *api_args(twin, 30), "--migrations-dir", migrations_copy, "--no-assertions")
     assert result.code == 1
-    assert "migrations/000010_broken.sql:41: 42703: column \"nosuchcolumn\" does not exist" in result.out
+    assert "migrations/000099_broken.sql:41: 42703: column \"nosuchcolumn\" does not exist" in result.out
     assert db.history() == ALL
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MIGRATIONS, REPO
+from conftest import ALL, MIGRATIONS, REPO
 
-ALL = [f"00000{i}" for i in range(1, 10)]
 
 
 def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
@@ -20,7 +19,7 @@ def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
     report = result.json
     assert report["applied_versions"] == ALL
     assert report["tables"] == 34 and db.tables() == 34
-    assert report["round_trips"] == 2 + 9  # read history, create the history tables, one per file
+    assert report["round_trips"] == 2 + len(ALL)  # read history, create the history tables, one per file
     # History reads back with the Supabase CLI's own query (pkg/migration/history.go).
     rows = db.query("SELECT version, coalesce(name, '') as name, statements "
                     "FROM supabase_migrations.schema_migrations ORDER BY version")
@@ -129,7 +128,7 @@ def test_dry_run_applies_and_verifies_then_rolls_back(db, run_cli, tmp_path):
                      "--assertions", REPO / "assertions" / "welltrack.yml", "--dry-run", "--format", "json",
                      "--report", report)
     assert result.code == 0, result.out
-    assert [m["status"] for m in result.json["migrations"]] == ["would-apply"] * 9
+    assert [m["status"] for m in result.json["migrations"]] == ["would-apply"] * len(ALL)
     assert len(result.json["assertions"]) == 36 and result.json["failed_assertions"] == []
     assert db.history() == [] and db.tables() == 0
     assert json.loads(report.read_text())["applied_versions"] == ALL

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import MIGRATIONS, REPO
+from conftest import ALL, MIGRATIONS, NEWEST, REPO
 
 SUPADEPLOY = [sys.executable, "-m", "supadeploy"]
 
@@ -117,14 +117,14 @@ def _pty_run(args: list[str], answer: bytes | None, env: dict[str, str] | None =
 def test_a_remote_deploy_from_a_terminal_asks_first(pg18):
     args = ["deploy", "--db-url", pg18.dsn, "--migrations-dir", str(MIGRATIONS), "--no-assertions"]
     code, out = _pty_run(args, b"n\n")
-    assert code == 1 and "About to apply 9 migration(s) to postgres@" in out and "Apply them now? [y/N]" in out
+    assert code == 1 and f"About to apply {len(ALL)} migration(s) to postgres@" in out and "Apply them now? [y/N]" in out
     assert "cancelled at the prompt: nothing was applied" in out and pg18.history() == []
     code, out = _pty_run(args + ["--target-version", "000001"], b"y\n")
     assert code == 0 and pg18.history() == ["000001"]
     code, out = _pty_run(args + ["--target-version", "000002", "--yes"], None)
     assert code == 0 and "[y/N]" not in out
     code, out = _pty_run(args, None, {"CI": "true"})
-    assert code == 0 and "[y/N]" not in out and pg18.history()[-1] == "000009"
+    assert code == 0 and "[y/N]" not in out and pg18.history()[-1] == NEWEST
 
 
 def test_progress_says_what_it_waits_for_as_it_happens(pg18, tmp_path):
@@ -169,11 +169,11 @@ def test_plan_tells_what_a_file_mode_deploy_would_really_do(pg18, run_cli, tmp_p
     result = run_cli("plan", "--db-url", pg18.dsn, "--migrations-dir", MIGRATIONS, "--assertions", checks)
     assert result.code == 1
     summary = result.out.splitlines()[-1]
-    assert ("a deploy would apply 9 migration(s), one transaction each (tx-mode file); 1 assertion(s) would fail "
+    assert (f"a deploy would apply {len(ALL)} migration(s), one transaction each (tx-mode file); 1 assertion(s) would fail "
             "AFTER the files committed") in summary
     assert "would apply 0" not in result.out and pg18.history() == []
     listing = run_cli("plan", "--db-url", pg18.dsn, "--migrations-dir", MIGRATIONS, "--no-dry-run")
-    assert listing.code == 0 and "a deploy would apply 9 migration(s), one transaction each" in listing.out
+    assert listing.code == 0 and f"a deploy would apply {len(ALL)} migration(s), one transaction each" in listing.out
 
 
 def test_an_error_shows_its_line_and_a_caret(pg18, run_cli, tmp_path):

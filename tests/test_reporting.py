@@ -7,7 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import MIGRATIONS, REPO, parse_outputs
+from conftest import ALL, MIGRATIONS, NEWEST, REPO, parse_outputs
 from supadeploy.errors import Problem
 from supadeploy.reporting import (GitHub, Report, Reporter, annotation, annotations, escape_data,
                                   escape_property, job_summary, junit_xml)
@@ -147,7 +147,7 @@ def test_junit_has_a_case_per_migration_and_assertion():
 
 def test_github_run_end_to_end_through_the_cli(db, run_cli, migrations_copy, tmp_path, monkeypatch):
     """A failing migration on a runner: grouped log, one annotation at file:line, summary, outputs, JUnit."""
-    (migrations_copy / "000010_broken.sql").write_text("-- one\n-- two\nselect 1/0;\n")
+    (migrations_copy / "000099_broken.sql").write_text("-- one\n-- two\nselect 1/0;\n")
     out, summary = tmp_path / "gh_output", tmp_path / "gh_summary"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_OUTPUT", str(out))
@@ -161,13 +161,13 @@ def test_github_run_end_to_end_through_the_cli(db, run_cli, migrations_copy, tmp
     assert lines[0] == f"supadeploy deploy → postgres@127.0.0.1:{db.cluster.port}/{db.name}"
     assert any(line.startswith("::group::Deploy (tx-mode file") for line in lines)
     errors = [l for l in lines if l.startswith("::error")]
-    assert errors == ["::error file=migrations/000010_broken.sql,line=3,title=Migration 000010 failed"
+    assert errors == ["::error file=migrations/000099_broken.sql,line=3,title=Migration 000099 failed"
                       "::22012: division by zero%0ANothing of this transaction was committed."]
     outputs = parse_outputs(out.read_text())
-    assert outputs["status"] == "failed" and outputs["applied-count"] == "9" and outputs["pending-count"] == "1"
-    assert json.loads(outputs["applied-versions"])[-1] == "000009"
+    assert outputs["status"] == "failed" and outputs["applied-count"] == str(len(ALL)) and outputs["pending-count"] == "1"
+    assert json.loads(outputs["applied-versions"])[-1] == NEWEST
     assert json.loads(outputs["report"])["exit_code"] == 1
-    assert "| 000010 | broken | ❌ failed |" in summary.read_text()
+    assert "| 000099 | broken | ❌ failed |" in summary.read_text()
     assert ET.parse(junit).getroot().find("testsuite").get("failures") == "1"
 
 
@@ -175,8 +175,8 @@ def test_terminal_output_has_a_line_per_migration_and_a_summary(db, run_cli):
     result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--assertions", WELLTRACK)
     assert result.code == 0
     lines = result.out.splitlines()
-    assert sum(1 for l in lines if l.startswith("  ✓ 00000")) == 9
-    assert sum(1 for l in lines if l.startswith("  ✓ ")) == 9 + 36
-    assert lines[-1].startswith(f"deploy on postgres@127.0.0.1:{db.cluster.port}/{db.name}: success; applied 9 "
+    assert sum(1 for l in lines if l.startswith("  ✓ 0000")) == len(ALL)
+    assert sum(1 for l in lines if l.startswith("  ✓ ")) == len(ALL) + 36
+    assert lines[-1].startswith(f"deploy on postgres@127.0.0.1:{db.cluster.port}/{db.name}: success; applied {len(ALL)} "
                                 "migration(s); 34 tables in public; assertions 36/36 passed;")
     assert "::" not in result.out

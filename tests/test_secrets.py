@@ -33,7 +33,7 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_token_never_appears_in_any_output_of_any_command(pg18, twin18, run_cli, github, migrations_copy):
-    (migrations_copy / "000010_broken.sql").write_text(f"-- {REF}\nselect 1/0;\n")
+    (migrations_copy / "000099_broken.sql").write_text(f"-- {REF}\nselect 1/0;\n")
     files = ["--report", github / "gh_report.json", "--junit", github / "gh_junit.xml"]
     runs = {
         "plan": run_cli("plan", *api_args(twin18, 30), "--migrations-dir", MIGRATIONS, *files),

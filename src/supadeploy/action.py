@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-COMMANDS = ("plan", "deploy", "verify", "status")
+COMMANDS = ("plan", "deploy", "verify", "status", "lint")
 DEPLOYING = ("plan", "deploy")
 CHECKING = ("plan", "deploy", "verify")
 BOOLEANS = {"true": True, "false": False, "": None, "auto": None}
@@ -33,7 +33,7 @@ class Input:
 
 
 INPUTS: tuple[Input, ...] = (
-    Input("command", "What to do: plan | deploy | verify | status.", "deploy", "special"),
+    Input("command", "What to do: plan | deploy | verify | status | lint.", "deploy", "special"),
     Input("project-ref", "Supabase project ref (20 lowercase letters). With access-token: the Management API target."),
     Input("access-token", "Supabase access token; store it as a secret. Masked in all output."),
     Input("db-url", "Direct database URL instead of the Management API (from a runner: the pooler's, the direct "
@@ -62,6 +62,9 @@ INPUTS: tuple[Input, ...] = (
     Input("statement-timeout", "statement_timeout per transaction (default 5min).", commands=DEPLOYING),
     Input("lock-wait", "How long to queue behind another deploy (default 30s; 5s in a dry run).",
           commands=DEPLOYING),
+    Input("max-lock-risk", "Lock-safety findings at or above this fail the step: note | warning | error | none "
+                           "(default error: blocking a table of 1 GiB or more).", "error",
+          commands=("plan", "deploy", "lint")),
     Input("fail-on-warnings", "Fail the step on warnings such as drift or skipped files (true/false).", "false",
           "switch"),
     Input("report", "Also write the JSON report to this path (relative to the workspace); its path is the "
@@ -71,7 +74,7 @@ INPUTS: tuple[Input, ...] = (
 )
 
 OUTPUTS: dict[str, str] = {
-    "status": "success | failed | refused | error | interrupted | unknown | unsupported | cancelled",
+    "status": "success | failed | refused | lock-risk | error | interrupted | unknown | unsupported | cancelled",
     "applied-count": "How many migrations were applied (in a dry run: would be applied).",
     "pending-count": "How many local migrations are still not applied afterwards.",
     "applied-versions": "JSON array of the versions applied (in a dry run: that would be applied).",

@@ -16,13 +16,16 @@ ends with status `unknown`, naming the versions in doubt.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import (ConfigError, Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknownError, Problem,
-                     SqlError, TargetError)
+from .errors import (ConfigError, Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknownError, PlanRefused,
+                     Problem, SqlError, TargetError)
+from .locks import locked_tables
+from .locks.analyze import findings
 from .masking import shown
 from .history import History, ensure_sql, parse_history, read_history_sql
 from .migrations import Migration, MigrationSet, Statement
@@ -56,6 +59,9 @@ class ApplyOptions:
     lock_wait: str = "30s"  # how long to queue behind another deploy
     dry_run: bool = False
     gate_sql: str | None = None  # runs before COMMIT; raises to roll everything back
+    trace: str | None = None  # trace each statement's locks (locks/trace.py); the value says where sizes come
+    #                            from: "production" when the target is the real database, else "replay"
+    guard: tuple[str, ...] = ()  # tables whose lock holders are checked before applying (a real deploy)
 
     def validate(self) -> None:
         if self.tx_mode not in ("file", "all"):
@@ -95,6 +101,9 @@ class Hooks:
 
     def note(self, problem: Problem) -> None:
         pass
+
+    def traced(self, findings: list[Any]) -> None:
+        """Lock-safety findings of one traced transaction (locks/analyze.py), sized."""
 
 
 @dataclass
@@ -143,13 +152,15 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
     resends: list[str] = []
     known: History | None = None
     while True:
-        history, known = known or read_history(target), None
+        history, known = known or read_history(target, blockers=list(options.guard)), None
         if last_versions is not None and set(history.versions) == last_versions:
             raise TargetError("the guard reported a concurrent deploy, but history did not change; "
                               "inspect supabase_migrations.schema_migrations")
         plan = make_plan(migrations, history, plan_options)
         hooks.plan(plan)
         plan.refuse_if_blocked()
+        if history.blockers:
+            refuse_behind_blockers(plan, history)
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
             return outcome
@@ -174,6 +185,33 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
                     "proved nothing had been committed, so nothing was. The target is failing, not racing: try "
                     "again later") from None
             hooks.waiting(f"{replan.reason}; history proves nothing was committed: sending it again")
+
+
+# A transaction open this long on a table a migration locks would make the deploy queue (seconds).
+BLOCKER_AGE_S = float(os.environ.get("SUPADEPLOY_BLOCKER_AGE") or 5)
+
+
+def refuse_behind_blockers(plan: Plan, history: History) -> None:
+    """Report, instead of queueing behind, sessions in long transactions on the tables pending migrations lock.
+
+    Waiting for ACCESS EXCLUSIVE behind a long transaction blocks every query that arrives after it.
+    """
+    touched = set(locked_tables(plan.pending))
+    short = {name.split(".", 1)[-1] for name in touched}
+    long_running = [b for b in history.blockers
+                    if (b["relation"] in touched or b["relation"].split(".", 1)[-1] in short)
+                    and float(b.get("seconds") or 0) >= BLOCKER_AGE_S]
+    if not long_running:
+        return
+    problems = [Problem(
+        f"pid {b['pid']} ({b.get('application') or b.get('user')}, {b.get('state')}) has been in a transaction for "
+        f"{b.get('seconds')} s holding {b['mode']} on {b['relation']}, which a pending migration locks: the "
+        "migration would queue behind it, and every query on the table behind the migration. Let it finish or "
+        f"end it (select pg_terminate_backend({b['pid']})), then deploy; its query: {b.get('query')!r}. The "
+        "deploy was refused: nothing was sent",
+        title="Long transaction on a table the deploy locks") for b in long_running]
+    raise PlanRefused(f"deploy refused: {len(problems)} long transaction(s) hold locks on tables it would lock; "
+                      "nothing was sent", problems)
 
 
 def _count_reasons(reasons: list[str]) -> str:
@@ -259,7 +297,7 @@ def _apply_transaction(run: _Run, batch: list[Migration], with_gate: bool) -> No
     script = build_transaction(batch, settings, options.lock_wait, dry_run=options.dry_run,
                                history_setup=None if run.history.ready else ensure_sql(run.history),
                                cursor=run.history.cursor,
-                               gate_sql=options.gate_sql if with_gate else None)
+                               gate_sql=options.gate_sql if with_gate else None, trace=_trace_mode(options))
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
     try:
@@ -281,9 +319,18 @@ def _apply_transaction(run: _Run, batch: list[Migration], with_gate: bool) -> No
     _record(run, answer, batch, time.monotonic() - started)
 
 
+def _trace_mode(options: ApplyOptions) -> str:
+    """A dry run of file mode is one transaction standing in for one per file: each file judged by its own locks."""
+    if not options.trace:
+        return ""
+    return "per-file" if options.dry_run and options.tx_mode == "file" else "shared"
+
+
 def _record(run: _Run, answer: dict[str, Any], batch: list[Migration], elapsed: float) -> None:
     outcome = run.outcome
     durations = answer.get("applied") or {}
+    if answer.get("trace"):
+        run.hooks.traced(findings(batch, answer["trace"], run.options.trace or "replay"))
     if answer.get("tables") is not None:
         outcome.tables = int(answer["tables"])
     if "gate" in answer:

@@ -34,6 +34,9 @@ HELP = {
                "supadeploy verify --db-url \"$SUPABASE_DB_URL\" --assertions supabase/assertions/"),
     "status": ("list local and remote migrations, like `supabase migration list`",
                "supadeploy status --project-ref abcdefghijklmnopqrst"),
+    "lint": ("lock safety of the pending migrations: traced on a local replay, squawk's static rules, sized by "
+             "production when credentials are given",
+             "supadeploy lint --project-ref abcdefghijklmnopqrst     # sizes from production, nothing applied there"),
 }
 
 
@@ -85,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
             _assertion_flags(command)
         if name in ("plan", "deploy"):
             _deploy_flags(command, name)
+        if name in ("plan", "deploy", "lint"):
+            command.add_argument("--max-lock-risk", choices=("note", "warning", "error", "none"), default="error",
+                                 help="lock-safety findings at or above this fail the run (default error: blocking "
+                                      "a table of 1 GiB or more)")
         _output_flags(command)
     return parser
 
@@ -164,6 +171,7 @@ def options_from(args: argparse.Namespace, root: Path) -> Options:
         target_version=get("target_version"), lock_timeout=get("lock_timeout"),
         statement_timeout=get("statement_timeout", "5min"), lock_wait=get("lock_wait"),
         fail_on_warnings=bool(args.fail_on_warnings), yes=bool(get("yes", False)),
+        max_lock_risk=get("max_lock_risk", "error"),
         output=Output(args.format, args.report, args.junit, False if args.no_color else None))
 
 

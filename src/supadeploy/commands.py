@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from . import assertions as checks
@@ -17,10 +18,12 @@ from .apply import ApplyOptions, DeployOutcome, Hooks, MigrationResult, deploy, 
 from .errors import Cancelled, ConfigError, MigrationFailed, NotAvailableLocally, Problem
 from .history import History
 from .layout import Layout, discover
+from .locks import locked_tables
+from .locks.check import LockCheck
 from .masking import shown
 from .migrations import Migration, MigrationSet, load_migrations
 from .options import Options
-from .plan import Plan, PlanOptions, read_history
+from .plan import Plan, PlanOptions, make_plan, read_history
 from .reporting import Report, Reporter
 from .targets import open_target
 
@@ -52,6 +55,8 @@ def run_command(options: Options, report: Report, reporter: Reporter) -> None:
             _plan(target, migrations, options, report, reporter)
         elif options.command in ("plan", "deploy"):
             _deploy(target, migrations, suite, options, dry_run, remote, report, reporter)
+        elif options.command == "lint":
+            _lint(target, migrations, options, remote, report, reporter)
         elif options.command == "status":
             history = read_history(target)
             _status(history, migrations, report)
@@ -83,6 +88,9 @@ def _plan(target: Any, migrations: MigrationSet, options: Options, report: Repor
     """`plan --no-dry-run`: history only, nothing is sent but a read."""
     with reporter.phase("Plan (history only, nothing applied)"):
         plan = plan_only(target, migrations, _plan_options(options))
+        locks = LockCheck(options.max_lock_risk, report, reporter)
+        locks.before(plan.pending, plan.history.server_version_num, judge=False)
+        locks.after(include_static=True)
         _warn(report, reporter, plan.warnings)
         report.pending = [m.version for m in plan.pending]
         for migration in plan.pending:
@@ -101,7 +109,8 @@ def _mode_words(tx_mode: str, count: int, pending: list[Migration]) -> str:
     return text + (f", {outside} of them outside a transaction" if outside else "")
 
 
-def _apply_options(options: Options, dry_run: bool, suite: list[Any]) -> tuple[ApplyOptions, bool]:
+def _apply_options(options: Options, dry_run: bool, suite: list[Any], migrations: MigrationSet,
+                   remote: bool) -> tuple[ApplyOptions, bool]:
     one_transaction = options.tx_mode == "all" or dry_run
     gate = options.gate if options.gate is not None else one_transaction
     if gate and not one_transaction:
@@ -110,16 +119,20 @@ def _apply_options(options: Options, dry_run: bool, suite: list[Any]) -> tuple[A
     lock_timeout = options.lock_timeout or ("2s" if dry_run else "10s")  # a dry run never blocks production long
     lock_wait = options.lock_wait or ("5s" if dry_run else "30s")
     apply = ApplyOptions(tx_mode=options.tx_mode, lock_timeout=lock_timeout, statement_timeout=options.statement_timeout,
-                         lock_wait=lock_wait, dry_run=dry_run, gate_sql=checks.gate_sql(suite) if gate else None)
+                         lock_wait=lock_wait, dry_run=dry_run, gate_sql=checks.gate_sql(suite) if gate else None,
+                         trace="production" if remote else "replay",
+                         guard=tuple(locked_tables(migrations.migrations)) if remote and not dry_run else ())
     return apply, gate
 
 
 def _deploy(target: Any, migrations: MigrationSet, suite: list[Any], options: Options, dry_run: bool, remote: bool,
             report: Report, reporter: Reporter) -> None:
-    apply, gate = _apply_options(options, dry_run, suite)
+    apply, gate = _apply_options(options, dry_run, suite, migrations, remote)
     ask = (options.command == "deploy" and remote and not dry_run and not options.yes
            and not (os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS")) and reporter.interactive)
-    hooks = ReportHooks(report, reporter, target, confirm=ask)
+    locks = LockCheck(options.max_lock_risk, report, reporter, after_commit=remote and not dry_run,
+                      static_verdict_first=not dry_run)
+    hooks = ReportHooks(report, reporter, target, confirm=ask, locks=locks)
     mode = "dry run: one transaction, always rolled back" if dry_run else f"tx-mode {options.tx_mode}"
     mode += (", gated" if gate else "") + f"; lock_timeout {apply.lock_timeout}, statement_timeout " \
                                           f"{apply.statement_timeout}"
@@ -128,6 +141,7 @@ def _deploy(target: Any, migrations: MigrationSet, suite: list[Any], options: Op
             outcome = deploy(target, migrations, _plan_options(options), apply, hooks)
         finally:
             hooks.stop_heartbeat()
+            locks.flush()
             if hooks.plans:
                 report.pending = [m.version for m in hooks.plans[-1].pending
                                   if m.version not in report.applied_versions]
@@ -146,6 +160,51 @@ def _deploy(target: Any, migrations: MigrationSet, suite: list[Any], options: Op
     finally:
         if dry_run or options.command == "plan":
             report.plan_summary = _honest_plan(outcome, options, suite, report)
+    locks.after()
+
+
+def _lint(target: Any, migrations: MigrationSet, options: Options, remote: bool, report: Report,
+          reporter: Reporter) -> None:
+    """Lock safety only: every migration replayed and traced on a local database; with credentials, production's
+    history says which files are pending and its table sizes rank the findings (one read-only request)."""
+    locks = LockCheck(options.max_lock_risk, report, reporter, static_on_plan=False)
+    server_version_num = None
+    if remote:
+        with reporter.phase("Production: history and the sizes of the tables the migrations lock (read only)"):
+            history = read_history(target, sizes=locked_tables(migrations.migrations))
+            plan = make_plan(migrations, history, _plan_options(options))
+            plan.refuse_if_blocked()
+            locks.sizes, locks.only = history.sizes, {m.display_path for m in plan.pending}
+            server_version_num = history.server_version_num
+            report.pending = [m.version for m in plan.pending]
+            reporter.progress(f"  {len(plan.pending)} pending migration(s); sizes of {len(history.sizes)} table(s)")
+        pending = list(plan.pending)
+        major = options.target.pg_major or (server_version_num // 10000 if server_version_num else None)
+        from .targets.local import LocalTarget  # lazily, like open_target: it loads the local platform
+
+        replay = LocalTarget(major, "production's major") if major and not options.target.pg_major else \
+            open_target(replace(options.target, kind="local"))
+    else:
+        pending, replay = list(migrations.migrations), target
+    try:
+        with reporter.phase(f"Replay on {replay.label}, traced (every migration, one transaction each)"):
+            deploy(replay, migrations, PlanOptions(include_all=True),
+                   ApplyOptions(tx_mode="file", statement_timeout=options.statement_timeout, trace="replay"),
+                   ReportHooks(report, reporter, replay, record=False, locks=locks))
+            locks.before(pending, server_version_num, judge=False)
+    finally:
+        locks.flush()
+        if replay is not target:
+            replay.close()
+    counts = {s: sum(1 for f in locks.findings if f.severity == s and not f.acknowledged)
+              for s in ("error", "warning", "note")}
+    report.plan_summary = (f"{len(pending)} migration(s) checked: {counts['error']} error(s), {counts['warning']} "
+                           f"warning(s), {counts['note']} note(s) about locks"
+                           + ("; sizes from production" if remote else
+                              "; sizes from the replay (give credentials to rank by production's sizes)"))
+    if not locks.findings:
+        reporter.progress("  no lock-safety findings")
+    locks.after(include_static=True)
 
 
 def _assertions(target: Any, migrations: MigrationSet, suite: list[Any], outcome: DeployOutcome, report: Report,
@@ -188,8 +247,9 @@ class ReportHooks(Hooks):
     """The engine's events, reported as they happen; a request still running says so, and what it waits for."""
 
     def __init__(self, report: Report, reporter: Reporter, target: Any = None, record: bool = True,
-                 confirm: bool = False) -> None:
+                 confirm: bool = False, locks: LockCheck | None = None) -> None:
         self.report = report
+        self.locks = locks
         self.reporter = reporter
         self.target = target
         self.record = record
@@ -202,6 +262,8 @@ class ReportHooks(Hooks):
 
     def plan(self, plan: Plan) -> None:
         self.plans.append(plan)
+        if self.locks is not None and self.locks.static_on_plan:
+            self.locks.before(plan.pending, plan.history.server_version_num)
         if self.confirm and len(self.plans) == 1 and plan.pending and not plan.blocked:
             self.reporter.progress(f"About to apply {len(plan.pending)} migration(s) to {self.report.database}:")
             for migration in plan.pending:
@@ -251,6 +313,10 @@ class ReportHooks(Hooks):
 
     def note(self, problem: Problem) -> None:
         _warn(self.report, self.reporter, [problem])
+
+    def traced(self, findings: list[Any]) -> None:
+        if self.locks is not None:
+            self.locks.traced(findings)
 
 
 def _verify(target: Any, migrations: MigrationSet, suite: list[Any], options: Options, report: Report,

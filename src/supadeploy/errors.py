@@ -87,6 +87,12 @@ class PlanRefused(SupadeployError):
     report_status = "refused"
 
 
+class LockRiskOverLimit(PlanRefused):
+    """A lock-safety finding at or above --max-lock-risk, not acknowledged in its file."""
+
+    report_status = "lock-risk"
+
+
 class MigrationFailed(SupadeployError):
     """PostgreSQL rejected a migration; its transaction was rolled back."""
 

@@ -42,11 +42,12 @@ BEGIN
     'cursor', pg_catalog.to_regclass('supabase_migrations.supadeploy_cursor')::oid,
     'progress_table', pg_catalog.to_regclass('supabase_migrations.supadeploy_progress') IS NOT NULL,
     'log', has_log,
-    'sizes', (SELECT coalesce(pg_catalog.jsonb_object_agg(n, pg_catalog.jsonb_build_object(
-                 'rows', greatest(c.reltuples, 0)::bigint,
-                 'bytes', pg_catalog.pg_total_relation_size(c.oid))), '{}'::jsonb)
-              FROM pg_catalog.unnest(sizes) AS n
-              JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(n)));
+    'sizes', (SELECT coalesce(pg_catalog.jsonb_object_agg(
+                 pg_catalog.quote_ident(ns.nspname) || '.' || pg_catalog.quote_ident(c.relname),
+                 pg_catalog.jsonb_build_object('rows', greatest(c.reltuples, 0)::bigint,
+                                               'bytes', pg_catalog.pg_total_relation_size(c.oid))), '{}'::jsonb)
+              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace ns ON ns.oid = c.relnamespace
+             WHERE c.oid IN (SELECT pg_catalog.to_regclass(n) FROM pg_catalog.unnest(sizes) AS n)));
   IF pg_catalog.to_regclass('supabase_migrations.schema_migrations') IS NULL THEN
     RETURN result || pg_catalog.jsonb_build_object('exists', false, 'columns', '[]'::jsonb, 'rows', '[]'::jsonb);
   END IF;
@@ -78,9 +79,25 @@ $fn$;
 """
 
 
-def read_history_sql(sizes: list[str] | None = None, extra: str | None = None) -> str:
-    """One request: history rows, which side tables exist, the sizes of the named tables (and `extra`, jsonb)."""
+BLOCKERS = """\
+pg_catalog.jsonb_build_object('blockers', (SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
+  'relation', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), 'pid', l.pid,
+  'mode', l.mode, 'user', a.usename, 'application', a.application_name, 'state', a.state,
+  'seconds', pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)),
+  'query', pg_catalog.left(a.query, 200))), '[]'::jsonb)
+  FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+  JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND a.xact_start IS NOT NULL
+    AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(%s) x)))"""
+
+
+def read_history_sql(sizes: list[str] | None = None, extra: str | None = None,
+                     blockers: list[str] | None = None) -> str:
+    """One request: history rows, which side tables exist, the sizes of the named tables, the sessions
+    holding locks on the `blockers` tables (and `extra`, jsonb)."""
     more = f" || {extra}" if extra else ""
+    if blockers:
+        more += " || " + BLOCKERS % text_array(blockers)
     return (READ_HISTORY
             + f"SELECT pg_temp.supadeploy_read_history({text_array(sizes or [])}){more} AS result;\n"
             + "DROP FUNCTION pg_temp.supadeploy_read_history(text[]);\n")
@@ -123,6 +140,7 @@ class History:
     progress: tuple[Progress, ...] = ()
     server_version_num: int | None = None
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
+    blockers: tuple[dict[str, Any], ...] = ()
 
     def by_version(self) -> dict[str, HistoryRow]:
         return {r.version: r for r in self.rows}
@@ -166,7 +184,8 @@ def parse_history(result: Any) -> History:
                    progress_table=bool(result.get("progress_table", True)), progress=progress,
                    server_version_num=result.get("server_version_num"),
                    sizes={k: {"rows": int(v.get("rows") or 0), "bytes": int(v.get("bytes") or 0)}
-                          for k, v in (result.get("sizes") or {}).items()})
+                          for k, v in (result.get("sizes") or {}).items()},
+                   blockers=tuple(result.get("blockers") or ()))
 
 
 def ensure_sql(history: History | None) -> str:

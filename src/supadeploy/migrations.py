@@ -39,6 +39,7 @@ NON_TRANSACTIONAL_DIRECTIVES = {
     "atlas": re.compile(r"^--\s*atlas:txmode\s+none\s*$", re.I),
 }
 _OUR_DIRECTIVE_PREFIX = re.compile(r"^--\s*supadeploy:", re.I)
+_ACKNOWLEDGEMENT = re.compile(r"^--\s*supadeploy:\s*allow(-file)?\s", re.I)  # lock safety: locks/__init__.py
 _DIRECTIVE_ADVICE = (
     f"put `{SUPADEPLOY_DIRECTIVE}` on the file's first line to run it statement by statement outside "
     "a transaction (`-- pg-delta: transaction=false` and `-- atlas:txmode none` work too); see "
@@ -341,11 +342,11 @@ def _directive(text: str, first_statement: int, shown: str, lines: LineIndex) ->
         for name, pattern in NON_TRANSACTIONAL_DIRECTIVES.items():
             if pattern.match(comment):
                 return name
-        if _OUR_DIRECTIVE_PREFIX.match(comment):
+        if _OUR_DIRECTIVE_PREFIX.match(comment) and not _ACKNOWLEDGEMENT.match(comment):
             line = lines.line(text.find(raw))
             raise MigrationFileError(f"{shown}:{line}: unknown directive", [Problem(
                 f"unknown supadeploy directive {comment!r}; the one supadeploy knows is "
-                f"`{SUPADEPLOY_DIRECTIVE}`", file=shown, line=line, title="Unknown directive")])
+                f"`{SUPADEPLOY_DIRECTIVE}` (and `-- supadeploy: allow <rule> — why` for lock safety)", file=shown, line=line, title="Unknown directive")])
     return None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .targets import TargetSettings
 
-COMMANDS = ("plan", "deploy", "verify", "status")
+COMMANDS = ("plan", "deploy", "verify", "status", "lint")
 
 
 @dataclass(frozen=True)
@@ -37,4 +37,5 @@ class Options:
     lock_wait: str | None = None  # None: 30s, 5s in a dry run
     fail_on_warnings: bool = False
     yes: bool = False  # never ask before deploying
+    max_lock_risk: str = "error"  # lock-safety findings at or above this fail the run (note|warning|error|none)
     output: Output = field(default_factory=Output)

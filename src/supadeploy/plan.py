@@ -44,9 +44,10 @@ class Plan:
                               self.problems)
 
 
-def read_history(target: Target, sizes: list[str] | None = None) -> History:
-    """History and supadeploy's side tables in one read (and the sizes of the named tables)."""
-    return parse_history(single_json(target.run(SESSION_RESET + read_history_sql(sizes), safe_to_resend=True)))
+def read_history(target: Target, sizes: list[str] | None = None, blockers: list[str] | None = None) -> History:
+    """History and supadeploy's side tables in one read (and the sizes of, and locks on, the named tables)."""
+    return parse_history(single_json(target.run(SESSION_RESET + read_history_sql(sizes, blockers=blockers),
+                                                safe_to_resend=True)))
 
 
 def make_plan(migrations: MigrationSet, history: History, options: PlanOptions) -> Plan:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, TextIO
 
 from .errors import Problem
+from .locks import human_size
 from .masking import Secrets
 
 LEVELS = ("error", "warning", "notice")
@@ -46,6 +47,7 @@ class Report:
     round_trips: int = 0
     duration_ms: int = 0
     tables: int | None = None
+    findings: list[dict[str, Any]] = field(default_factory=list)  # lock safety: rule, severity, file, line, …
     plan_summary: str | None = None  # what a real deploy would do (plan, dry runs)
     schema_version: str | None = None  # the newest version applied on the target afterwards
     report_path: str | None = None
@@ -218,11 +220,15 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
     head = [f"## supadeploy {report.command}: {'✅' if report.exit_code == 0 else '❌'} {report.status}", "",
             f"**Database:** {_cell(report.database or report.target, 300)}", "",
             f"{_cell(summary_line(report), 1000)}", ""]
-    errors = [p for p in rank(report.problems) if p["level"] == "error"]
+    errors = [p for p in rank(report.problems) if p["level"] == "error" and p.get("kind") != LOCK_SAFETY]
     sections: list[tuple[str, list[str], list[str]]] = []
     if errors:
         sections.append(("### Errors", [], [f"- {_cell(_where(p) + p['message'], 1000)}" + _caret_block(p)
                                             for p in errors]))
+    if report.findings:
+        sections.append(("### Lock safety", ["| Severity | Where | Rule | Table | Lock | What happens | Size | Instead |",
+                                             "|---|---|---|---|---|---|---|---|"],
+                         [_finding_row(f) for f in report.findings]))
     if report.migrations:
         sections.append(("### Migrations", ["| Version | Name | Status | Duration |", "|---|---|---|---:|"],
                          [f"| {_cell(m['version'])} | {_cell(m['name'])} | {STATUS_ICONS.get(m['status'], _cell(m['status']))} "
@@ -237,7 +243,7 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
                          [f"| {'✅ pass' if a['passed'] else '❌ fail'} | {_cell(a['name'])} | "
                           f"{_cell(_where(a) if not a['passed'] else '')}{_cell(a['message'])} |"
                           for a in sorted(report.assertions, key=lambda a: a["passed"])]))
-    warnings = [p for p in report.problems if p["level"] == "warning"]
+    warnings = [p for p in report.problems if p["level"] == "warning" and p.get("kind") != LOCK_SAFETY]
     if warnings:
         sections.append(("### Warnings", [], [f"- {_cell(_where(p) + p['message'], 1000)}" for p in warnings]))
     parts = ["\n".join(head) + "\n"]
@@ -261,6 +267,18 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
             break
         parts.append("\n")
     return "".join(parts)
+
+
+LOCK_SAFETY = "lock-safety"  # the kind of a lock-safety finding's problem (locks/check.py)
+SEVERITY_ICONS = {"error": "🛑 error", "warning": "⚠️ warning", "note": "ℹ️ note"}
+
+
+def _finding_row(f: dict[str, Any]) -> str:
+    severity = "✔️ acknowledged" if f.get("acknowledged") else SEVERITY_ICONS.get(f["severity"], _cell(f["severity"]))
+    size = "" if f.get("bytes") is None else f"{human_size(f['bytes'])}, ~{f.get('rows') or 0} rows ({f.get('size_source')})"
+    return (f"| {severity}{' (over the limit)' if f.get('over_limit') else ''} | {_cell(_where(f).rstrip(': '))} "
+            f"| `{_cell(f['rule'])}` | {_cell(f.get('table'))} | {_cell(f.get('lock'))} | {_cell(f.get('effect'))} "
+            f"| {_cell(size)} | {_cell(f.get('advice'), 400)} |")
 
 
 def _caret_block(problem: dict[str, Any]) -> str:
@@ -324,6 +342,8 @@ def junit_xml(report: Report) -> str:
             failure = ET.SubElement(case, "failure", message=a["message"])
             failure.text = f"{_where(a)}{a['message']}"
     checks.attrib.update({"tests": str(len(report.assertions)), "failures": str(failures)})
+    if report.findings:
+        _junit_findings(ET.SubElement(root, "testsuite", name="lock-safety"), report.findings)
     errors = [p for p in report.problems if p["level"] == "error" and p.get("fatal")]
     if errors and not report.migrations and not report.assertions:
         run = ET.SubElement(root, "testsuite", name="run", tests="1", failures="1")
@@ -332,6 +352,27 @@ def junit_xml(report: Report) -> str:
             _where(p) + p["message"] for p in errors)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _junit_findings(suite: Any, findings: list[dict[str, Any]]) -> None:
+    """A test case per finding: failed when over --max-lock-risk, skipped when acknowledged in its file."""
+    import xml.etree.ElementTree as ET
+
+    failures = skipped = 0
+    for f in findings:
+        case = ET.SubElement(suite, "testcase", classname=f"lock-safety.{f['rule']}",
+                             name=f"{_where(f).rstrip(': ')} {f.get('table') or ''}".strip(), file=f["file"],
+                             line=str(f["line"]))
+        text = f"{f['severity']}: {f['message']}. Instead: {f['advice']}"
+        if f.get("over_limit"):
+            failures += 1
+            ET.SubElement(case, "failure", message=f"{f['severity']}: {f['rule']}").text = text
+        elif f.get("acknowledged"):
+            skipped += 1
+            ET.SubElement(case, "skipped", message="acknowledged in the file").text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    suite.attrib.update({"tests": str(len(findings)), "failures": str(failures), "skipped": str(skipped)})
 
 
 # --- the reporter ------------------------------------------------------------

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from . import __version__
 from .history import insert_row_sql, start_row_sql
 from .migrations import Migration, Statement
+from .locks import trace as locks_trace
 from .sqltext import literal, text_array
 
 # pg_advisory_xact_lock key: 'supadeploy' folded into a bigint, fixed forever.
@@ -141,8 +142,13 @@ class Script:
 
 
 def build_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
-                      history_setup: str | None, cursor: int | None, gate_sql: str | None = None) -> Script:
-    """The text of one transaction applying `batch` (and the gate, if any)."""
+                      history_setup: str | None, cursor: int | None, gate_sql: str | None = None,
+                      trace: str = "") -> Script:
+    """The text of one transaction applying `batch` (and the gate, if any).
+
+    `trace`: "" (none), "shared" (the batch really is one transaction: earlier files' locks count) or
+    "per-file" (a dry run standing in for one transaction per file: each file is judged by its own locks).
+    """
     script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 40) + 1) << 20 if cursor else 0,
                     cursor=cursor or 0)
     script.add(SESSION_RESET
@@ -152,13 +158,19 @@ def build_transaction(batch: list[Migration], settings: Settings, lock_wait: str
                + AFTER_LOCK)
     if history_setup:  # only in a dry run: rolled back with everything else
         script.add(history_setup)
-    for migration in batch:
+    if trace:
+        script.add(locks_trace.setup(batch))
+    for m, migration in enumerate(batch):
         script.add(settings.sql())
         script.add(guard_sql(migration.version) + start_row_sql(migration.version, migration.fingerprint, TOOL))
-        for statement in migration.statements:
+        if trace:
+            script.add(locks_trace.begin(migration, carried=trace == "shared"))
+        for s, statement in enumerate(migration.statements):
             script.mark(migration, statement)
             script.add(statement.text, migration, statement)
             script.add("\n;\n")  # on its own line: a statement may end in a line comment
+            if trace:
+                script.add(locks_trace.step(m, s, statement.kind, statement.text))
             if statement.resets_session:  # the file's RESET ALL took supadeploy's timeouts with it
                 script.add(settings.sql())
         script.mark(migration, None)
@@ -170,6 +182,7 @@ def build_transaction(batch: list[Migration], settings: Settings, lock_wait: str
         "SELECT pg_catalog.jsonb_object_agg(version, duration_ms) FROM supabase_migrations.supadeploy_log "
         f"WHERE version = ANY ({versions})), "
         "'tables', (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public')"
+        + (f", 'trace', {locks_trace.RESULT}" if trace else "") +
         ")::text, true);\n")
     if gate_sql:
         script.add(gate_sql)
