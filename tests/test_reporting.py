@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import ALL, MIGRATIONS, NEWEST, REPO, parse_outputs
 from supadeploy.errors import Problem
 from supadeploy.reporting import (GitHub, Report, Reporter, annotation, annotations, escape_data,
-                                  escape_property, job_summary, junit_xml)
+                                  escape_property, job_summary, junit_xml, pr_comment)
 
 WELLTRACK = REPO / "assertions" / "welltrack.yml"
 
@@ -55,7 +55,7 @@ def test_at_most_ten_per_kind_most_important_first_then_one_summary():
 
 def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
     out, summary = tmp_path / "output", tmp_path / "summary"
-    delimiters = iter([f"D{i}" for i in range(1, 10)])
+    delimiters = iter([f"D{i}" for i in range(1, 11)])
     stdout = io.StringIO()
     reporter = Reporter(out=stdout, github=GitHub(output=out, summary=summary, delimiter=lambda: next(delimiters)))
     reporter.secrets.add("sbp_secret_token")
@@ -87,7 +87,8 @@ def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
         'failed-assertions<<D6\n["rls, all"]\nD6\n'
         f"report<<D7\n{compact}\nD7\n"
         "report-path<<D8\n\nD8\n"
-        "junit-path<<D9\n\nD9\n")
+        "junit-path<<D9\n\nD9\n"
+        "pr-comment-path<<D10\n\nD10\n")
     assert parse_outputs(out.read_text())["failed-assertions"] == '["rls, all"]'
     text = summary.read_text()
     assert "| 000001 | core | ✅ applied | 12 ms |" in text
@@ -111,6 +112,21 @@ def test_summary_markdown_escapes_cells_and_stays_under_one_mib():
     assert "check 1 \\| &lt;b&gt;" in text
     assert text.rstrip().endswith("more row(s) not shown (summary size limit): see the `report` output._")
     assert "✅ pass" not in text and text.count("❌ fail") > 1000  # failures are listed first
+
+
+def test_pr_comment_is_marked_compact_and_under_githubs_limit():
+    report = Report(command="deploy", target="local", status="failed", exit_code=1)
+    report.assertions = [{"name": f"check {i}", "kind": "sql", "passed": i % 3 != 0, "message": "m" * 200,
+                          "object": None, "file": "a.yml", "line": i} for i in range(9000)]
+    report.findings = [{"rule": "scan-under-lock", "severity": "warning", "file": "m/000002_a.sql", "line": 3,
+                        "table": "public.items", "lock": "AccessExclusiveLock", "effect": "validation scan",
+                        "rows": 200000, "bytes": 15 << 20, "size_source": "production", "advice": "NOT VALID",
+                        "message": "scan", "acknowledged": False, "over_limit": False}]
+    text = pr_comment(report)
+    assert text.startswith("<!-- supadeploy: pull-request comment -->\n## supadeploy deploy: ❌ failed")
+    assert len(text) < 65536 and "✅ pass" not in text  # passing assertions are counted, not listed
+    assert "### Lock safety" in text and "| `scan-under-lock` | public.items |" in text
+    assert "### Assertions: 6000/9000 passed" in text and "more row(s) not shown" in text
 
 
 def test_summary_exact_for_a_small_report():

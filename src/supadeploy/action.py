@@ -71,6 +71,9 @@ INPUTS: tuple[Input, ...] = (
                     "report-path output."),
     Input("junit", "Also write JUnit XML to this path (relative to the workspace); its path is the junit-path "
                    "output."),
+    Input("pr-comment", "Also write a pull-request comment (Markdown: pending migrations, dry-run result, failed "
+                        "assertions, lock-safety findings) to this path (relative to the workspace); post it with "
+                        "the workflow_run pattern in the README."),
 )
 
 OUTPUTS: dict[str, str] = {
@@ -84,6 +87,7 @@ OUTPUTS: dict[str, str] = {
     "report": "The whole run as JSON (trimmed to failures when very large).",
     "report-path": "Where the JSON report was written, when the report input was given.",
     "junit-path": "Where the JUnit XML was written, when the junit input was given.",
+    "pr-comment-path": "Where the pull-request comment was written, when the pr-comment input was given.",
 }
 
 
@@ -141,7 +145,7 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
             if value is not None:
                 argv.append(spec.flag if value else f"--no-{spec.name}")
         elif (value := read_input(env, spec.name)):
-            argv += [spec.flag, str(workspace / value) if spec.name in ("migrations-dir", "report", "junit")
+            argv += [spec.flag, str(workspace / value) if spec.name in ("migrations-dir", "report", "junit", "pr-comment")
                      else value]
     migrations = read_input(env, "migrations-dir")
     if migrations and not (workspace / migrations).is_dir():

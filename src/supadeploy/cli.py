@@ -152,6 +152,8 @@ def _output_flags(p: argparse.ArgumentParser) -> None:
     out.add_argument("--format", choices=("text", "json"), default="text", help="json: the report on stdout")
     out.add_argument("--report", type=Path, help="also write the JSON report to this file")
     out.add_argument("--junit", type=Path, help="also write JUnit XML (a test case per migration and assertion)")
+    out.add_argument("--pr-comment", type=Path, metavar="PATH",
+                     help="also write a pull-request comment (Markdown, under GitHub's size limit) to this file")
     out.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR set)")
     out.add_argument("--fail-on-warnings", action="store_true", help="exit 1 when there are warnings")
 
@@ -172,7 +174,8 @@ def options_from(args: argparse.Namespace, root: Path) -> Options:
         statement_timeout=get("statement_timeout", "5min"), lock_wait=get("lock_wait"),
         fail_on_warnings=bool(args.fail_on_warnings), yes=bool(get("yes", False)),
         max_lock_risk=get("max_lock_risk", "error"),
-        output=Output(args.format, args.report, args.junit, False if args.no_color else None))
+        output=Output(args.format, args.report, args.junit, args.pr_comment,
+                                                       False if args.no_color else None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -228,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             p["level"] == "warning" for p in report.problems):
         report.status, report.exit_code = "failed", 1
     report.duration_ms = int((time.monotonic() - started) * 1000)
-    reporter.finish(report, args.report, args.junit)
+    reporter.finish(report, args.report, args.junit, args.pr_comment)
     return report.exit_code
 
 

@@ -15,6 +15,7 @@ class Output:
     format: str = "text"  # text | json
     report_path: Path | None = None
     junit_path: Path | None = None
+    comment_path: Path | None = None  # a pull-request comment (Markdown) is written here
     color: bool | None = None  # None: on a terminal, unless NO_COLOR
 
 

@@ -52,6 +52,7 @@ class Report:
     schema_version: str | None = None  # the newest version applied on the target afterwards
     report_path: str | None = None
     junit_path: str | None = None
+    comment_path: str | None = None
     verified: bool | None = None  # False: no assertions ran
 
     @property
@@ -198,6 +199,7 @@ def step_outputs(report: Report) -> dict[str, str]:
         "report": compact,
         "report-path": report.report_path or "",
         "junit-path": report.junit_path or "",
+        "pr-comment-path": report.comment_path or "",
     }
 
 
@@ -215,7 +217,16 @@ STATUS_ICONS = {"applied": "✅ applied", "would-apply": "🔍 would apply", "ro
                 "failed": "❌ failed", "skipped": "⏭️ skipped"}
 
 
-def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
+COMMENT_MARKER = "<!-- supadeploy: pull-request comment -->"  # finds the comment to update, never repeat
+COMMENT_LIMIT = 60_000  # GitHub refuses comments over 65,536 characters
+
+
+def pr_comment(report: Report) -> str:
+    """The job summary, compact (failed assertions only), under a marker, within a comment's size limit."""
+    return COMMENT_MARKER + "\n" + job_summary(report, COMMENT_LIMIT - 200, compact=True)
+
+
+def job_summary(report: Report, limit: int = SUMMARY_LIMIT, compact: bool = False) -> str:
     """GitHub-flavoured Markdown; never more than `limit` bytes (rows beyond it are counted, not shown)."""
     head = [f"## supadeploy {report.command}: {'✅' if report.exit_code == 0 else '❌'} {report.status}", "",
             f"**Database:** {_cell(report.database or report.target, 300)}", "",
@@ -238,11 +249,12 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT) -> str:
         sections.append(("### Pending", [], [f"- `{_cell(v)}`" for v in report.pending]))
     if report.assertions:
         passed = len(report.assertions) - len(report.failed_assertions)
+        shown = [a for a in report.assertions if not (compact and a["passed"])]
         sections.append((f"### Assertions: {passed}/{len(report.assertions)} passed",
-                         ["| Result | Assertion | Message |", "|---|---|---|"],
+                         ["| Result | Assertion | Message |", "|---|---|---|"] if shown else [],
                          [f"| {'✅ pass' if a['passed'] else '❌ fail'} | {_cell(a['name'])} | "
                           f"{_cell(_where(a) if not a['passed'] else '')}{_cell(a['message'])} |"
-                          for a in sorted(report.assertions, key=lambda a: a["passed"])]))
+                          for a in sorted(shown, key=lambda a: a["passed"])]))
     warnings = [p for p in report.problems if p["level"] == "warning" and p.get("kind") != LOCK_SAFETY]
     if warnings:
         sections.append(("### Warnings", [], [f"- {_cell(_where(p) + p['message'], 1000)}" for p in warnings]))
@@ -519,14 +531,18 @@ class Reporter:
         self.line(f"  {mark} {result['name']}: {result['message']}", "ok" if result["passed"] else "error")
 
     # -- the end ---------------------------------------------------------------
-    def finish(self, report: Report, report_path: Path | None = None, junit_path: Path | None = None) -> None:
+    def finish(self, report: Report, report_path: Path | None = None, junit_path: Path | None = None,
+               comment_path: Path | None = None) -> None:
         report.report_path = str(report_path) if report_path else None
         report.junit_path = str(junit_path) if junit_path else None
+        report.comment_path = str(comment_path) if comment_path else None
         report = report.scrubbed(self.secrets)
         if report_path is not None:
             report_path.write_text(self.secrets.scrub(json.dumps(report.to_dict(), indent=2, default=str)) + "\n")
         if junit_path is not None:
             junit_path.write_text(self.secrets.scrub(junit_xml(report)), encoding="utf-8")
+        if comment_path is not None:
+            comment_path.write_text(self.secrets.scrub(pr_comment(report)), encoding="utf-8")
         if self.github is not None:
             self._finish_github(report)
         if self.format == "json":

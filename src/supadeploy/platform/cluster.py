@@ -163,7 +163,8 @@ class Cluster:
             (self.root / "owner").write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
             self._env = {**os.environ, **_nss_environment(self.root)}
             if self.os_user:
-                shutil.chown(self.root, self.os_user, self.os_user)
+                account = pwd.getpwnam(self.os_user)  # its own primary group: Debian's nobody is in nogroup
+                os.chown(self.root, account.pw_uid, account.pw_gid)
             self._watch()
             self._pg("initdb", "-D", str(self.datadir), "-U", BOOTSTRAP_SUPERUSER, "-A", "trust",
                      "-E", "UTF8", "--locale=C", "-N")
