@@ -116,3 +116,24 @@ def test_bad_assertion_files_exit_2_with_file_and_line(tmp_path: Path, run_cli, 
                      "--migrations-dir", MIGRATIONS)
     assert result.code == 2
     assert f"bad.yml:{line}: " in result.out and words in result.out
+
+
+SEQUENCES = "select schemaname || '.' || sequencename, last_value from pg_sequences order by 1"
+
+
+def test_a_verify_leaves_no_sequence_value_behind_on_welltrack(db, run_cli):
+    assert deploy(run_cli, db).code == 0
+    before = db.query(SEQUENCES)
+    verify = run_cli("verify", "--db-url", db.dsn, "--assertions", WELLTRACK, "--migrations-dir", MIGRATIONS)
+    assert verify.code == 0 and db.query(SEQUENCES) == before
+
+
+def test_an_insert_into_an_identity_table_draws_one_value_and_nothing_else_stays(db, run_cli, tmp_path):
+    db.query("create table public.counted (id bigint generated always as identity primary key, v int)")
+    checks = tmp_path / "checks.yml"
+    checks.write_text("assertions:\n  - name: insert works\n    accepts: {sql: 'insert into public.counted (v) "
+                      "values (1)'}\n")
+    result = run_cli("verify", "--db-url", db.dsn, "--assertions", checks, "--migrations-dir", tmp_path)
+    assert result.code == 0, result.out
+    assert db.value("select count(*) from public.counted") == 0
+    assert db.value("select last_value from pg_sequences where sequencename = 'counted_id_seq'") == 1
