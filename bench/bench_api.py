@@ -61,7 +61,8 @@ def main() -> None:
         cluster.create_database("tpl")
         generated = Path(tmp) / "gen"
         generate(generated, args.count)
-        for label, directory, count in (("9 WellTrack", REPO / "migrations", 9),
+        welltrack = len(list((REPO / "migrations").glob("*.sql")))
+        for label, directory, count in ((f"{welltrack} WellTrack", REPO / "migrations", welltrack),
                                         (f"{args.count} generated", generated, args.count)):
             for mode in ("file", "all"):
                 result = run_deploy(cluster, meta, f"b{mode}{count}", directory, mode, args.latency)

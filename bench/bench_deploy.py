@@ -1,4 +1,4 @@
-"""Deploy benchmarks: cold end to end, 9 migrations vs psql, 1,000 generated migrations.
+"""Deploy benchmarks: cold end to end, the WellTrack migrations vs psql, 1,000 generated migrations.
 
 Rerun: .venv/bin/python bench/bench_deploy.py [--quick]
 Prints a Markdown table; paste it into docs/benchmarks.md.
@@ -7,6 +7,7 @@ Prints a Markdown table; paste it into docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,9 @@ def cold_end_to_end(runs: int) -> list[float]:
 
 def psql_apply(cluster: Cluster, dbname: str, files: list[Path]) -> float:
     start = time.perf_counter()
-    subprocess.run([str(cluster.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
+    psql = cluster.bindir / "psql"  # npm's server builds have no psql: then Debian's (any recent client works)
+    subprocess.run([str(psql) if psql.exists() else (shutil.which("psql") or "psql"), "-X", "-q", "-v",
+                    "ON_ERROR_STOP=1", "-1",
                     *[a for f in files for a in ("-f", str(f))], cluster.dsn(dbname)],
                    check=True, capture_output=True)
     return time.perf_counter() - start
@@ -58,7 +61,7 @@ def engine_apply(dsn: str, directory: Path, tx_mode: str, trace: bool = False) -
     target = PostgresTarget(dsn)
     plan = make_plan(migrations, read_history(target), PlanOptions())
     planned = time.perf_counter()
-    outcome = deploy(target, migrations, PlanOptions(), ApplyOptions(tx_mode=tx_mode))
+    outcome = deploy(target, migrations, PlanOptions(), ApplyOptions(tx_mode=tx_mode, trace="replay"))  # as the CLI
     done = time.perf_counter()
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     if trace:
@@ -109,7 +112,7 @@ def main() -> None:
                 details[mode] = (result, t_psql)
         for mode in ("file", "all"):
             result, t_psql = details[mode]
-            rows.append((f"(b) 9 migrations, --tx-mode {mode}: supadeploy / `psql -1 -f` (median ratio)",
+            rows.append((f"(b) {len(list(MIGRATIONS.glob('*.sql')))} WellTrack migrations, --tx-mode {mode}: supadeploy / `psql -1 -f` (median ratio)",
                          f"{statistics.median(ratios[mode]):.2f}× ({result['total'] * 1000:.0f} ms vs "
                          f"{t_psql * 1000:.0f} ms; {result['round_trips']} round trips)"))
 

@@ -122,7 +122,7 @@ def pgtap_file(suite: dict) -> str:
                     f"'public.{t}'::regclass and attnum > 0 and not attisdropped and attgenerated = '')), '42501', NULL, "
                     f"{q(t + ': A cannot insert for B')});",
                     "set local role anon;",
-                    f"set local request.jwt.claims = '{{\"role\": \"anon\"}}';",
+                    "set local request.jwt.claims = '{\"role\": \"anon\"}';",
                     f"select throws_ok($$ select count(*) from public.{t} $$, '42501', NULL, {q(t + ': anon sees nothing')});",
                     "reset role;",
                 ]

@@ -168,6 +168,15 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """GitHub mode: the runner's variables, with the output and summary files in tmp_path."""
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "gh_output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "gh_summary"))
+    return tmp_path
+
+
+@pytest.fixture
 def migrations_copy(tmp_path: Path) -> Path:
     """A writable copy of the WellTrack migrations."""
     target = tmp_path / "migrations"

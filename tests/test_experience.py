@@ -83,13 +83,14 @@ def test_the_database_is_named_in_every_channel(pg18, run_cli, tmp_path, monkeyp
     assert json.loads((tmp_path / "r.json").read_text())["database"] == where
 
 
-def _pty_run(args: list[str], answer: bytes | None, env: dict[str, str] | None = None) -> tuple[int, str]:
+def _pty_run(args: list[str], answer: bytes | None, env: dict[str, str] | None = None,
+             no_color: bool = True) -> tuple[int, str]:
     """Run as from a terminal; answer the question if one is asked."""
     leader, follower = pty.openpty()
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SUPABASE_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SUPABASE_")) and k != "NO_COLOR"}
     base.pop("CI", None)
     proc = subprocess.Popen(SUPADEPLOY + args, stdin=follower, stdout=follower, stderr=follower, cwd=REPO,
-                            env={**base, **(env or {}), "NO_COLOR": "1"})
+                            env={**base, **(env or {}), **({"NO_COLOR": "1"} if no_color else {})})
     os.close(follower)
     output = b""
     answered = False
@@ -228,23 +229,8 @@ def test_an_early_ctrl_c_ends_without_a_traceback(tmp_path):
 
 def test_colour_on_a_terminal_unless_no_color(pg18):
     args = ["status", "--db-url", pg18.dsn, "--migrations-dir", str(MIGRATIONS)]
-    leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_ACTIONS")}
-    proc = subprocess.Popen(SUPADEPLOY + args, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, cwd=REPO,
-                            env=env)
-    os.close(follower)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    proc.wait(30)
-    os.close(leader)
-    assert b"\x1b[" in output
+    _, coloured = _pty_run(args, None, no_color=False)
+    assert "\x1b[" in coloured
     _, plain = _pty_run(args, None, {"NO_COLOR": "1"})
     assert "\x1b[" not in plain
 

@@ -7,7 +7,7 @@ with the workspace, /github/file_commands, /github/home and
 /github/runner_temp mounted, the GITHUB_* variables, and every input of
 action.yml as a hyphenated INPUT_* variable (empty when unset), like the runner.
 The database URL runs use the host's network, to reach a test cluster on
-loopback.
+loopback. SUPADEPLOY_ENGINE=docker runs them with Docker instead of podman.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import yaml
 from conftest import ALL, NEWEST, REPO, parse_outputs
 
 IMAGE = os.environ.get("SUPADEPLOY_IMAGE")
+ENGINE = os.environ.get("SUPADEPLOY_ENGINE", "podman")  # docker works too (the GitHub CI job uses it)
 pytestmark = pytest.mark.skipif(not IMAGE, reason="SUPADEPLOY_IMAGE is not set: .ci/run builds the image "
                                                   "(scripts/build-image.sh) and sets it")
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
@@ -55,7 +56,7 @@ def runner(tmp_path: Path):
         count[0] += 1
         files = tmp_path / f"file_commands_{count[0]}"
         files.mkdir()
-        args = ["podman", "run", "--rm", "--workdir", "/github/workspace",
+        args = [ENGINE, "run", "--rm", "--workdir", "/github/workspace",
                 "-v", f"{workspace}:/github/workspace:{workspace_mode}", "-v", f"{files}:/github/file_commands:rw"]
         for name in mounts:
             folder = tmp_path / f"{name}_{count[0]}"
@@ -66,7 +67,7 @@ def runner(tmp_path: Path):
             args += ["--user", user]
             os.chmod(files, 0o777)
         if read_only:
-            args += ["--read-only", "--read-only-tmpfs=false"]  # as Docker does: no tmpfs on /tmp
+            args += ["--read-only"] + (["--read-only-tmpfs=false"] if ENGINE == "podman" else [])  # no tmpfs
         if network_host:
             args += ["--network", "host"]
         env = {"GITHUB_ACTIONS": "true", "CI": "true", "GITHUB_WORKSPACE": "/github/workspace",
@@ -98,7 +99,8 @@ def test_deploy_replays_and_verifies_in_the_image(runner):
     assert "### Assertions: 36/36 passed" in ran.summary
 
 
-def test_plan_and_verify_through_a_database_url_from_the_image(runner, db):
+def test_plan_and_verify_through_a_database_url_from_the_image(runner, pg18):
+    db = pg18
     plan = runner(command="plan", db_url=db.dsn, network_host=True)
     assert plan.code == 0, plan.log
     assert plan.report["dry_run"] is True and json.loads(plan.outputs["applied-versions"]) == ALL
@@ -144,7 +146,7 @@ def test_a_read_only_root_without_a_writable_folder_is_one_clear_error(runner):
 
 def test_the_image_holds_no_build_leftovers_or_build_secret():
     done = subprocess.run(
-        ["podman", "run", "--rm", "--entrypoint", "sh", IMAGE, "-c",
+        [ENGINE, "run", "--rm", "--entrypoint", "sh", IMAGE, "-c",
          "ls -d /opt/supadeploy/build /opt/supadeploy/*.egg-info /opt/supadeploy/src/*.egg-info /root/.cache "
          "/run/secrets/ca /tmp/requirements.lock /tmp/install-pgvector.sh /var/lib/apt/lists/*.lz4 "
          "/var/lib/apt/lists/*_Packages 2>/dev/null; command -v gcc pip pip3; "
@@ -155,10 +157,10 @@ def test_the_image_holds_no_build_leftovers_or_build_secret():
     assert lines[0] == "imports ok", done.stdout + done.stderr
     assert any(line.startswith("15.") for line in lines) and any(line.startswith("17.") for line in lines)
     assert "squawk" in lines[-1]
-    inspect = subprocess.run(["podman", "image", "inspect", IMAGE], capture_output=True, text=True, check=True)
+    inspect = subprocess.run([ENGINE, "image", "inspect", IMAGE], capture_output=True, text=True, check=True)
     config = json.loads(inspect.stdout)[0]["Config"]
     assert config["Entrypoint"] == ["/opt/venv/bin/python", "/opt/supadeploy/entrypoint.py"]
     assert not config.get("User") and not config.get("WorkingDir", "").strip("/")
-    history = subprocess.run(["podman", "history", "--no-trunc", "--format", "{{.CreatedBy}}", IMAGE],
+    history = subprocess.run([ENGINE, "history", "--no-trunc", "--format", "{{.CreatedBy}}", IMAGE],
                              capture_output=True, text=True, check=True).stdout
     assert "BEGIN CERTIFICATE" not in history

@@ -9,7 +9,6 @@ line, on PostgreSQL 15 and 18.
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Iterator
@@ -17,7 +16,7 @@ from typing import Iterator
 import psycopg
 import pytest
 
-from conftest import ALL, MIGRATIONS, REF, TOKEN, Database, _new_database, api_args, parse_outputs
+from conftest import ALL, MIGRATIONS, Database, _new_database, api_args, parse_outputs
 from test_faults import Holder, write
 
 BASE = """\

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from conftest import MIGRATIONS, REF, REPO, TOKEN, api_args
 
@@ -22,14 +21,6 @@ def scan(run, tmp_path: Path, secrets: tuple[str, ...]) -> list[str]:
     for name, text in [("stdout", shown(run.out)), ("stderr", shown(run.err))] + [(p.name, p.read_text()) for p in sorted(tmp_path.glob("gh_*"))]:
         leaks += [f"{name}: {secret}" for secret in secrets if secret in text]
     return leaks
-
-
-@pytest.fixture
-def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "gh_output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "gh_summary"))
-    return tmp_path
 
 
 def test_token_never_appears_in_any_output_of_any_command(pg18, twin18, run_cli, github, migrations_copy):

@@ -17,7 +17,7 @@ from . import assertions as checks
 from .apply import ApplyOptions, DeployOutcome, Hooks, MigrationResult, deploy, plan_only
 from .errors import Cancelled, ConfigError, MigrationFailed, NotAvailableLocally, Problem
 from .history import History
-from .layout import Layout, discover
+from .layout import discover
 from .locks import locked_tables
 from .locks.check import LockCheck
 from .masking import shown

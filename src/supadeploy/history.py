@@ -88,6 +88,7 @@ pg_catalog.jsonb_build_object('blockers', (SELECT coalesce(pg_catalog.jsonb_agg(
   FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
   JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND a.xact_start IS NOT NULL
+    AND a.application_name NOT LIKE 'supadeploy:%%' -- another deploy: waited for on the deploy lock instead
     AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(%s) x)))"""
 
 

@@ -28,7 +28,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknownError, PlanRefused, Problem, SqlError
-from .migrations import IndexBuild, Migration, Statement
+from .migrations import IndexBuild, Migration
 from .sqltext import ident, literal
 from .targets.base import QueryError, single_json
 from .transaction import (ADVISORY_LOCK_KEY, ALREADY_APPLIED, SESSION_RESET, TOOL, guard_sql, locked_request)

@@ -158,13 +158,14 @@ def build_transaction(batch: list[Migration], settings: Settings, lock_wait: str
                + AFTER_LOCK)
     if history_setup:  # only in a dry run: rolled back with everything else
         script.add(history_setup)
+    carried = trace == "shared" and len(batch) > 1  # one file alone carries nothing from earlier files
     if trace:
-        script.add(locks_trace.setup(batch))
+        script.add(locks_trace.setup(batch, carried))
     for m, migration in enumerate(batch):
         script.add(settings.sql())
         script.add(guard_sql(migration.version) + start_row_sql(migration.version, migration.fingerprint, TOOL))
         if trace:
-            script.add(locks_trace.begin(migration, carried=trace == "shared"))
+            script.add(locks_trace.begin(migration, carried))
         for s, statement in enumerate(migration.statements):
             script.mark(migration, statement)
             script.add(statement.text, migration, statement)

@@ -10,12 +10,16 @@ Tables that did not exist when the migration started are not in the snapshot,
 so they are exempt; procedural statements (DO, CALL, SELECT) may touch any
 table, so a migration with one snapshots them all.
 
-The functions and tables live in pg_temp and are open to any role, so a file's
-SET ROLE cannot stop the trace; everything is gone at the end of the
-transaction, and the rows travel out in the transaction's result.
+The functions and the table live in pg_temp and are open to any role, so a
+file's SET ROLE cannot stop the trace; the table is dropped at the end of the
+transaction (its rows travel out in the transaction's result), the functions
+stay for the session, which ends with the run (the local replay, a database
+URL) or returns to the API's pool holding only these temporary functions.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from ..migrations import Migration
 from ..sqlparse import relations
@@ -28,6 +32,11 @@ CREATE TEMP TABLE IF NOT EXISTS sd_trace (
   m int, s int, relname text, lock text, rewrite boolean, scanned boolean, index_built text, bytes bigint,
   est_rows bigint) ON COMMIT DROP;
 GRANT ALL ON pg_temp.sd_trace TO PUBLIC;
+"""
+
+# The functions live as long as the session: created once, compiled once, and replaced only when this
+# text changes (its hash names a marker function), so a file-mode replay does not pay for them per file.
+FUNCTIONS = """\
 CREATE OR REPLACE FUNCTION pg_temp.sd_modes(rel oid) RETURNS int LANGUAGE sql STABLE AS $fn$
   SELECT coalesce(pg_catalog.sum(DISTINCT 1 << pg_catalog.array_position(ARRAY['AccessShareLock', 'RowShareLock',
            'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
@@ -113,19 +122,37 @@ END
 $fn$;
 """
 
+_MARKER = "sd_trace_" + hashlib.sha256(FUNCTIONS.encode()).hexdigest()[:12]
+CREATE_FUNCTIONS = (
+    "DO $sd_setup$\nBEGIN\n"
+    f"  IF pg_catalog.to_regprocedure('pg_temp.{_MARKER}()') IS NULL THEN\n"
+    f"    EXECUTE $sd_functions${FUNCTIONS}CREATE FUNCTION pg_temp.{_MARKER}() RETURNS void LANGUAGE sql AS '';\n"
+    "$sd_functions$;\n  END IF;\nEND\n$sd_setup$;\n")
+
 RESULT = ("(SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('m', t.m, 's', t.s, 'relname', "
           "t.relname, 'lock', t.lock, 'rewrite', t.rewrite, 'scanned', t.scanned, 'index_built', t.index_built, "
           "'bytes', t.bytes, 'est_rows', t.est_rows) ORDER BY t.m, t.s), '[]'::jsonb) "
           "FROM pg_temp.sd_trace t WHERE t.kind = 'o')")
 
-# Statements that may change tables they do not name (procedural code): every table is checked after them.
-OPAQUE_KINDS = frozenset({"DoStmt", "CallStmt", "SelectStmt", "ExecuteStmt"})
+# Statements that may change tables they do not name (procedural code, domain checks): every table is
+# checked after them.
+OPAQUE_KINDS = frozenset({"DoStmt", "CallStmt", "SelectStmt", "ExecuteStmt", "AlterDomainStmt"})
+# Statements that can rewrite, scan or index a table they name (CREATE TABLE … PARTITION OF scans the
+# default partition). Grants, comments, policies, triggers, functions never do: they are not traced.
+TRACED_KINDS = frozenset({"AlterTableStmt", "IndexStmt", "ClusterStmt", "RefreshMatViewStmt", "CreateStmt"})
+
+
+def _traced(kind: str) -> bool:
+    return kind in TRACED_KINDS or kind in OPAQUE_KINDS
+
 
 def named_tables(migrations: list[Migration]) -> list[tuple[str | None, str]] | None:
-    """The tables these migrations' statements name; None when one of them may touch any table."""
+    """The tables these migrations' traced statements name; None when one of them may touch any table."""
     found: dict[tuple[str | None, str], None] = {}
     for migration in migrations:
         for statement in migration.statements:
+            if not _traced(statement.kind):
+                continue
             pairs = relations(statement.text)
             if not pairs and statement.kind in OPAQUE_KINDS:
                 return None
@@ -133,10 +160,12 @@ def named_tables(migrations: list[Migration]) -> list[tuple[str | None, str]] | 
     return list(found)
 
 
-def setup(batch: list[Migration]) -> str:
-    """Once per transaction: the trace's functions and tables, and which named tables exist at its start."""
-    return SETUP + ("INSERT INTO pg_temp.sd_trace (kind, relid) SELECT 's', r "
-                    f"FROM pg_temp.sd_named({_arrays(named_tables(batch))}) AS r;\n")
+def setup(batch: list[Migration], carried: bool) -> str:
+    """Once per transaction: the trace's table (and functions, once per session); when later files carry
+    earlier ones' locks, which of the named tables exist at the transaction's start."""
+    start = ("INSERT INTO pg_temp.sd_trace (kind, relid) SELECT 's', r "
+             f"FROM pg_temp.sd_named({_arrays(named_tables(batch))}) AS r;\n") if carried else ""
+    return SETUP + CREATE_FUNCTIONS + start
 
 
 def begin(migration: Migration, carried: bool) -> str:
@@ -147,6 +176,8 @@ def begin(migration: Migration, carried: bool) -> str:
 
 def step(migration_index: int, statement_index: int, kind: str, text: str) -> str:
     """The trace call after one statement ('' when the statement cannot touch an existing table)."""
+    if not _traced(kind):
+        return ""
     names = [f"{ident(schema)}.{ident(name)}" if schema else ident(name) for schema, name in relations(text)]
     if names:
         return f"SELECT pg_temp.sd_trace_step({migration_index}, {statement_index}, {text_array(names)});\n"
