@@ -79,6 +79,35 @@ def test_eight_racers_all_succeed_and_apply_each_migration_once(pg18, tmp_path, 
     assert pg18.history() == [f"{i:06d}" for i in range(1, 21)]
 
 
+def test_a_racer_that_commits_between_our_history_read_and_the_history_tables_is_not_a_stall(pg18, tmp_path):
+    """Another deploy creates the history tables and commits 000001 after we read history (no tables yet)
+    and before our request that creates them: our plan still has 000001, its guard fires, and the re-plan
+    must count that as progress (it is, against what the plan was made from), not as a stalled guard."""
+    from supadeploy.apply import ApplyOptions, deploy
+    from supadeploy.migrations import load_migrations
+    from supadeploy.plan import PlanOptions
+    from supadeploy.targets.postgres import PostgresTarget
+
+    folder = generated(tmp_path / "m", 3)
+
+    class Raced(PostgresTarget):
+        def run(self, sql: str, safe_to_resend: bool = False):  # type: ignore[override]
+            if self.round_trips == 1:  # our history read is done; the other deploy gets in first
+                other = subprocess.run([sys.executable, "-m", "supadeploy", "deploy", "--db-url", pg18.dsn,
+                                        "--migrations-dir", str(folder), "--target-version", "000001",
+                                        "--no-assertions"], cwd=REPO, capture_output=True, text=True)
+                assert other.returncode == 0, other.stdout + other.stderr
+            return super().run(sql, safe_to_resend)
+
+    target = Raced(pg18.dsn)
+    try:
+        outcome = deploy(target, load_migrations(folder), PlanOptions(), ApplyOptions())
+    finally:
+        target.close()
+    assert [r.version for r in outcome.applied] == ["000002", "000003"]
+    assert pg18.history() == ["000001", "000002", "000003"]
+
+
 def test_a_running_deploy_never_blocks_readers_of_history(pg18, run_cli, tmp_path):
     migrations = write(tmp_path / "m", {"000001_a.sql": "create table public.a (id int);\n",
                                         "000002_slow.sql": "select pg_sleep(4);\n"})

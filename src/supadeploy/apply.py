@@ -172,8 +172,8 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
             return outcome
         except _Replan as replan:
             known = replan.history
-            if replan.concurrent:
-                last_versions = set(history.versions)
+            if replan.concurrent:  # progress is measured against what the plan was made from
+                last_versions = set(plan.history.versions)
                 hooks.waiting("another deploy applied some of these migrations first: planning again")
                 continue
             last_versions = None
