@@ -27,12 +27,11 @@ from .errors import (ConfigError, Interrupted, MigrationFailed, OutcomeUnknown, 
 from .locks import locked_tables
 from .locks.analyze import findings
 from .masking import shown
-from .history import History, ensure_sql, parse_history, read_history_sql
+from .history import History, ensure_sql, lock_holders_sql, parse_history, read_history_sql
 from .migrations import Migration, MigrationSet, Statement
 from .plan import Plan, PlanOptions, make_plan, read_history
 from .platform import missing_extension
-from .sqlparse import relations
-from .sqltext import literal, text_array
+from .sqltext import literal, qualified
 from .targets.base import QueryError, Target, single_json
 from .transaction import (ADVISORY_CLASSID, ADVISORY_OBJID, ALREADY_APPLIED, CURSOR, GATE_FAILED,
                           ROLLED_BACK_ON_PURPOSE, SESSION_RESET, Script, Settings, build_transaction,
@@ -40,12 +39,12 @@ from .transaction import (ADVISORY_CLASSID, ADVISORY_OBJID, ALREADY_APPLIED, CUR
 
 MAX_RESENDS = 5  # transactions whose answer was lost and that history proved uncommitted
 SETTLE_LIMIT_S = 1800.0  # longest wait for a lost transaction still running on the server
-_DURATION_RE = re.compile(r"^\d+(\.\d+)?\s*(us|ms|s|min|h|d)$")
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)$")
 _SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def duration_seconds(value: str) -> float:
-    match = re.match(r"^(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)$", value.strip())
+    match = _DURATION_RE.match(value.strip())
     if not match:
         raise ValueError(value)
     return float(match.group(1)) * _SECONDS[match.group(2)]
@@ -196,11 +195,9 @@ def refuse_behind_blockers(plan: Plan, history: History) -> None:
 
     Waiting for ACCESS EXCLUSIVE behind a long transaction blocks every query that arrives after it.
     """
-    touched = set(locked_tables(plan.pending))
-    short = {name.split(".", 1)[-1] for name in touched}
+    touched = {_short(name) for name in locked_tables(plan.pending)}
     long_running = [b for b in history.blockers
-                    if (b["relation"] in touched or b["relation"].split(".", 1)[-1] in short)
-                    and float(b.get("seconds") or 0) >= BLOCKER_AGE_S]
+                    if _short(b["relation"]) in touched and float(b.get("seconds") or 0) >= BLOCKER_AGE_S]
     if not long_running:
         return
     problems = [Problem(
@@ -430,15 +427,6 @@ def _interrupted(run: _Run, batch: list[Migration], tag: str) -> Exception:
 
 def diagnose_sql(names: list[str]) -> str:
     """After a failure without a position: the cursor, and who holds the locks a deploy may wait for."""
-    holders = (
-        "SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object("
-        "'relation', l.relation::regclass::text, 'pid', l.pid, 'mode', l.mode, 'user', a.usename, "
-        "'application', a.application_name, 'state', a.state, "
-        "'seconds', pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)), "
-        "'query', pg_catalog.left(a.query, 200))), '[]'::jsonb) "
-        "FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() "
-        f"AND l.relation IN (SELECT pg_catalog.to_regclass(n) FROM pg_catalog.unnest({text_array(names)}) n)")
     advisory = (
         "SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('pid', l.pid, 'user', a.usename, "
         "'application', a.application_name, "
@@ -448,23 +436,16 @@ def diagnose_sql(names: list[str]) -> str:
         f"AND l.objid = {ADVISORY_OBJID} AND l.objsubid = 1")
     cursor = (f"CASE WHEN pg_catalog.to_regclass({literal(CURSOR)}) IS NOT NULL THEN "
               "pg_catalog.pg_sequence_last_value(pg_catalog.to_regclass(" + literal(CURSOR) + ")) END")
-    return (SESSION_RESET + f"SELECT pg_catalog.jsonb_build_object('cursor', {cursor}, 'holders', ({holders}), "
-            f"'advisory', ({advisory})) AS result;\n")
+    return (SESSION_RESET + f"SELECT pg_catalog.jsonb_build_object('cursor', {cursor}, "
+            f"'holders', {lock_holders_sql(names)}, 'advisory', ({advisory})) AS result;\n")
 
 
 def _diagnose(run: _Run, batch: list[Migration]) -> dict[str, Any]:
-    names = sorted({_qualified(schema, name) for m in batch for s in m.statements
-                    for schema, name in relations(s.text)})
+    names = sorted({qualified(schema, name) for m in batch for s in m.statements for schema, name in s.relations})
     try:
         return single_json(run.target.run(diagnose_sql(names), safe_to_resend=True)) or {}
     except (QueryError, TargetError):
         return {}
-
-
-def _qualified(schema: str | None, name: str) -> str:
-    from .sqltext import ident
-
-    return f"{ident(schema)}.{ident(name)}" if schema else ident(name)
 
 
 def _failure(run: _Run, script: Script, batch: list[Migration], error: QueryError
@@ -521,7 +502,7 @@ def _explain(error: QueryError, options: ApplyOptions, own_sql: bool,
             return (f"\nHINT: another deploy held supadeploy's lock on this database for longer than --lock-wait "
                     f"({options.lock_wait}): {_holders(diagnosis.get('advisory') or [])}. Retry when it has "
                     "finished, or raise --lock-wait.")
-        tables = {_qualified(s, n) for s, n in relations(located[1].text)} if located else set()
+        tables = {qualified(s, n) for s, n in located[1].relations} if located else set()
         holders = [h for h in diagnosis.get("holders") or [] if not tables or _short(h["relation"]) in
                    {_short(t) for t in tables}]
         who = "; ".join(f"{h['relation']}: pid {h['pid']} holds {h['mode']} ({h.get('application') or h.get('user')}"
@@ -550,7 +531,7 @@ def _short(name: str) -> str:
     return name.split(".")[-1].strip('"')
 
 
-def plan_only(target: Target, migrations: MigrationSet, options: PlanOptions, sizes: list[str] | None = None) -> Plan:
+def plan_only(target: Target, migrations: MigrationSet, options: PlanOptions) -> Plan:
     """What `deploy` would do, reading history only."""
-    return make_plan(migrations, read_history(target, sizes), options)
+    return make_plan(migrations, read_history(target), options)
 

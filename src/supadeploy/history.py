@@ -79,8 +79,10 @@ $fn$;
 """
 
 
-BLOCKERS = """\
-pg_catalog.jsonb_build_object('blockers', (SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
+def lock_holders_sql(tables: list[str]) -> str:
+    """A jsonb array of the sessions in a transaction that hold a lock on one of `tables`: who they are, what
+    they run and for how long. Other deploys are left out: they queue on the deploy lock instead."""
+    return f"""(SELECT coalesce(pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object(
   'relation', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), 'pid', l.pid,
   'mode', l.mode, 'user', a.usename, 'application', a.application_name, 'state', a.state,
   'seconds', pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)),
@@ -88,8 +90,8 @@ pg_catalog.jsonb_build_object('blockers', (SELECT coalesce(pg_catalog.jsonb_agg(
   FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
   JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND a.xact_start IS NOT NULL
-    AND a.application_name NOT LIKE 'supadeploy:%%' -- another deploy: waited for on the deploy lock instead
-    AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(%s) x)))"""
+    AND a.application_name NOT LIKE 'supadeploy:%'
+    AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest({text_array(tables)}) x))"""
 
 
 def read_history_sql(sizes: list[str] | None = None, extra: str | None = None,
@@ -98,7 +100,7 @@ def read_history_sql(sizes: list[str] | None = None, extra: str | None = None,
     holding locks on the `blockers` tables (and `extra`, jsonb)."""
     more = f" || {extra}" if extra else ""
     if blockers:
-        more += " || " + BLOCKERS % text_array(blockers)
+        more += f" || pg_catalog.jsonb_build_object('blockers', {lock_holders_sql(blockers)})"
     return (READ_HISTORY
             + f"SELECT pg_temp.supadeploy_read_history({text_array(sizes or [])}){more} AS result;\n"
             + "DROP FUNCTION pg_temp.supadeploy_read_history(text[]);\n")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MigrationFileError, Problem
-from .sqlparse import LineIndex, ParsedStatement, SqlSyntaxError, fingerprint, split
+from .sqlparse import LineIndex, ParsedStatement, SqlSyntaxError, fingerprint, relations, split
 
 FILENAME_RE = re.compile(r"^([0-9]+)_(.*)\.sql$")
 UTF8_BOM = "\ufeff"
@@ -82,6 +82,11 @@ class Statement:
     transaction_control: str | None = None  # TransactionStmt kind, e.g. "TRANS_STMT_BEGIN"
     chains: bool = False  # COMMIT AND CHAIN
     client_stream: bool = False  # COPY FROM STDIN / TO STDOUT
+
+    @cached_property
+    def relations(self) -> tuple[tuple[str | None, str], ...]:
+        """The tables it names (schema or None, name), parsed when first asked, once."""
+        return tuple(relations(self.text))
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,8 @@ def ident(name: str) -> str:
     if _IDENT_RE.match(name):
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str | None, name: str) -> str:
+    """A table name as a file wrote it: schema-qualified only when the file qualified it."""
+    return f"{ident(schema)}.{ident(name)}" if schema else ident(name)

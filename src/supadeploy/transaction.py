@@ -171,7 +171,7 @@ def build_transaction(batch: list[Migration], settings: Settings, lock_wait: str
             script.add(statement.text, migration, statement)
             script.add("\n;\n")  # on its own line: a statement may end in a line comment
             if trace:
-                script.add(locks_trace.step(m, s, statement.kind, statement.text))
+                script.add(locks_trace.step(m, s, statement))
             if statement.resets_session:  # the file's RESET ALL took supadeploy's timeouts with it
                 script.add(settings.sql())
         script.mark(migration, None)

@@ -19,6 +19,7 @@ GiB = 1024 * MiB
 WARNING_BYTES = 10 * MiB  # a blocking operation on a table this big is noticeable
 ERROR_BYTES = GiB  # ...and this big, an outage
 
+# PostgreSQL's table lock modes, weakest first (trace.py builds its SQL array from this order).
 LOCK_STRENGTH = {"AccessShareLock": 1, "RowShareLock": 2, "RowExclusiveLock": 3, "ShareUpdateExclusiveLock": 4,
                  "ShareLock": 5, "ShareRowExclusiveLock": 6, "ExclusiveLock": 7, "AccessExclusiveLock": 8}
 BLOCKS_WRITES = 5  # ShareLock and stronger block INSERT/UPDATE/DELETE; AccessExclusiveLock blocks reads too
@@ -56,16 +57,11 @@ STRONG_LOCK_KINDS = frozenset({"AlterTableStmt", "IndexStmt", "CreateTrigStmt", 
 
 def locked_tables(migrations: list[Any]) -> list[str]:
     """The tables these migrations' DDL names (quoted, schema-qualified when the file qualifies them)."""
-    from ..sqlparse import relations
-    from ..sqltext import ident
+    from ..sqltext import qualified
 
-    names: dict[str, None] = {}
-    for migration in migrations:
-        for statement in migration.statements:
-            if statement.kind in STRONG_LOCK_KINDS:
-                for schema, name in relations(statement.text):
-                    names[f"{ident(schema)}.{ident(name)}" if schema else ident(name)] = None
-    return list(names)
+    return list(dict.fromkeys(qualified(schema, name) for migration in migrations
+                              for statement in migration.statements if statement.kind in STRONG_LOCK_KINDS
+                              for schema, name in statement.relations))
 
 
 def severity_for(bytes_: int | None) -> str:
@@ -143,8 +139,3 @@ def human_size(bytes_: int) -> str:
         if bytes_ >= factor:
             return f"{bytes_ / factor:.1f} {unit}"
     return f"{bytes_} bytes"
-
-
-def worst(findings: list[Finding]) -> str | None:
-    active = [f.severity for f in findings if not f.acknowledged]
-    return max(active, key=SEVERITIES.index) if active else None

@@ -8,11 +8,11 @@ from typing import Any
 
 from ..errors import LockRiskOverLimit, Problem
 from ..migrations import Migration
+from ..platform.binaries import DEFAULT_MAJOR
 from . import SEVERITIES, Finding, at_least, is_acknowledged, resize
 from . import squawk
 
 LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
-DEFAULT_MAJOR = 17
 
 
 def static(pending: list[Migration], major: int) -> list[Finding]:

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import hashlib
 
-from ..migrations import Migration
-from ..sqlparse import relations
-from ..sqltext import ident, literal, text_array
+from ..migrations import Migration, Statement
+from ..sqltext import literal, qualified, text_array
+from . import LOCK_STRENGTH
 
 SETUP = """\
 CREATE TEMP TABLE IF NOT EXISTS sd_trace (
@@ -37,17 +37,18 @@ GRANT ALL ON pg_temp.sd_trace TO PUBLIC;
 # The functions live as long as the session: created once, compiled once, and replaced only when this
 # text changes (its hash names a marker function), so a file-mode replay does not pay for them per file.
 FUNCTIONS = """\
+-- Lock modes, weakest first; a set of them is an int with bit i for the i-th.
+CREATE OR REPLACE FUNCTION pg_temp.sd_lock_modes() RETURNS text[] LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT @LOCK_MODES@
+$fn$;
 CREATE OR REPLACE FUNCTION pg_temp.sd_modes(rel oid) RETURNS int LANGUAGE sql STABLE AS $fn$
-  SELECT coalesce(pg_catalog.sum(DISTINCT 1 << pg_catalog.array_position(ARRAY['AccessShareLock', 'RowShareLock',
-           'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock',
-           'AccessExclusiveLock'], l.mode)), 0)::int
+  SELECT coalesce(pg_catalog.sum(DISTINCT 1 << pg_catalog.array_position(pg_temp.sd_lock_modes(), l.mode)), 0)::int
     FROM pg_catalog.pg_locks l
    WHERE l.locktype = 'relation' AND l.relation = rel AND l.pid = pg_catalog.pg_backend_pid() AND l.granted
 $fn$;
 CREATE OR REPLACE FUNCTION pg_temp.sd_strongest(modes int) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
-  SELECT (ARRAY['AccessShareLock', 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock',
-                'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock'])[
-           (SELECT pg_catalog.max(i) FROM pg_catalog.generate_series(1, 8) i WHERE modes & (1 << i) <> 0)]
+  SELECT (pg_temp.sd_lock_modes())[(SELECT pg_catalog.max(i) FROM pg_catalog.generate_series(1, 8) i
+                                     WHERE modes & (1 << i) <> 0)]
 $fn$;
 CREATE OR REPLACE FUNCTION pg_temp.sd_indexes(rel oid) RETURNS oid[] LANGUAGE sql STABLE AS $fn$
   SELECT coalesce(pg_catalog.array_agg(x.indexrelid), '{}') FROM pg_catalog.pg_index x WHERE x.indrelid = rel
@@ -70,14 +71,9 @@ BEGIN  -- carried: the migrations really share one transaction, so earlier files
        -- they created are new to everyone else (exempt, like the file's own)
   DELETE FROM pg_temp.sd_trace WHERE kind = 't';
   INSERT INTO pg_temp.sd_trace (kind, relid, filenode, scans, held, indexes)
-  SELECT 't', r, c.relfilenode, pg_catalog.pg_stat_get_xact_numscans(r), coalesce(h.modes, 0), pg_temp.sd_indexes(r)
+  SELECT 't', r, c.relfilenode, pg_catalog.pg_stat_get_xact_numscans(r),
+         CASE WHEN carried THEN 0 ELSE pg_temp.sd_modes(r) END, pg_temp.sd_indexes(r)
     FROM pg_temp.sd_named(schemas, names) AS r JOIN pg_catalog.pg_class c ON c.oid = r
-    LEFT JOIN (SELECT l.relation, pg_catalog.sum(DISTINCT 1 << pg_catalog.array_position(ARRAY['AccessShareLock',
-                 'RowShareLock', 'RowExclusiveLock', 'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
-                 'ExclusiveLock', 'AccessExclusiveLock'], l.mode))::int AS modes
-                 FROM pg_catalog.pg_locks l
-                WHERE NOT carried AND l.locktype = 'relation' AND l.pid = pg_catalog.pg_backend_pid() AND l.granted
-                GROUP BY l.relation) h ON h.relation = r
    WHERE NOT carried OR r IN (SELECT relid FROM pg_temp.sd_trace WHERE kind = 's');
 END
 $fn$;
@@ -122,6 +118,7 @@ END
 $fn$;
 """
 
+FUNCTIONS = FUNCTIONS.replace("@LOCK_MODES@", "ARRAY[" + ", ".join(literal(mode) for mode in LOCK_STRENGTH) + "]")
 _MARKER = "sd_trace_" + hashlib.sha256(FUNCTIONS.encode()).hexdigest()[:12]
 CREATE_FUNCTIONS = (
     "DO $sd_setup$\nBEGIN\n"
@@ -153,7 +150,7 @@ def named_tables(migrations: list[Migration]) -> list[tuple[str | None, str]] | 
         for statement in migration.statements:
             if not _traced(statement.kind):
                 continue
-            pairs = relations(statement.text)
+            pairs = statement.relations
             if not pairs and statement.kind in OPAQUE_KINDS:
                 return None
             found.update(dict.fromkeys(pairs))
@@ -174,14 +171,14 @@ def begin(migration: Migration, carried: bool) -> str:
             f"{'true' if carried else 'false'});\n")
 
 
-def step(migration_index: int, statement_index: int, kind: str, text: str) -> str:
+def step(migration_index: int, statement_index: int, statement: Statement) -> str:
     """The trace call after one statement ('' when the statement cannot touch an existing table)."""
-    if not _traced(kind):
+    if not _traced(statement.kind):
         return ""
-    names = [f"{ident(schema)}.{ident(name)}" if schema else ident(name) for schema, name in relations(text)]
+    names = [qualified(schema, name) for schema, name in statement.relations]
     if names:
         return f"SELECT pg_temp.sd_trace_step({migration_index}, {statement_index}, {text_array(names)});\n"
-    if kind in OPAQUE_KINDS:
+    if statement.kind in OPAQUE_KINDS:
         return f"SELECT pg_temp.sd_trace_step({migration_index}, {statement_index}, NULL);\n"
     return ""
 

@@ -2,7 +2,6 @@
 
 ID = "blocking-index-build"
 EFFECT = "index build"
-TITLE = "Index built without CONCURRENTLY on an existing table"
 ADVICE = ("build it with `CREATE INDEX CONCURRENTLY` in a migration of its own whose first line is "
           "`-- supadeploy: transaction=false`: writes go on while it builds.")
 

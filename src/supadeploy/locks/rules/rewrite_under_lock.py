@@ -2,7 +2,6 @@
 
 ID = "rewrite-under-lock"
 EFFECT = "rewrite"
-TITLE = "Table rewritten under a blocking lock"
 ADVICE = {
     "type": "changing a column's type rewrites the table: add a new column, backfill it in batches, and swap "
             "(or keep the type: a varchar limit can be raised without a rewrite).",

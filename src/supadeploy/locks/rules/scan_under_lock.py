@@ -2,7 +2,6 @@
 
 ID = "scan-under-lock"
 EFFECT = "validation scan"
-TITLE = "Whole-table validation scan under a blocking lock"
 ADVICE = {
     "check": "add the CHECK as `ADD CONSTRAINT … CHECK (…) NOT VALID` and run `ALTER TABLE … VALIDATE CONSTRAINT` "
              "in a later migration: validating takes only SHARE UPDATE EXCLUSIVE, which blocks no reads or writes.",
