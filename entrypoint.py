@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))  # a checkout without an install
 
 from supadeploy.action import InputError, cli_arguments, read_input  # noqa: E402
 from supadeploy.errors import EXIT_BAD_INPUT  # noqa: E402
-from supadeploy.reporting import input_error, mask  # noqa: E402
+from supadeploy.report.github import input_error, mask  # noqa: E402
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
     env = os.environ if env is None else env
-    from supadeploy.cli import entry_code, main as cli_main
+    from supadeploy.cli import entry_code
+    from supadeploy.cli import main as cli_main
 
     if len(sys.argv) > 1:  # `entrypoint.py --help` and friends: straight to the CLI
         return entry_code(lambda: cli_main(sys.argv[1:]))

@@ -23,14 +23,16 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_deploy import generate  # noqa: E402
-from support.api_twin import ApiTwin  # noqa: E402
-from support.postgres_meta import PostgresMeta  # noqa: E402
-from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
-from supadeploy.migrations import load_migrations  # noqa: E402
-from supadeploy.plan import PlanOptions  # noqa: E402
-from supadeploy.targets.api import ApiLimits, ApiTarget  # noqa: E402
+
+from supadeploy.engine.apply import deploy  # noqa: E402
+from supadeploy.engine.migrations import load_migrations  # noqa: E402
+from supadeploy.engine.plan import PlanOptions  # noqa: E402
+from supadeploy.engine.run import ApplyOptions  # noqa: E402
 from supadeploy.platform import binaries  # noqa: E402
 from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
+from supadeploy.targets.api import ApiLimits, ApiTarget  # noqa: E402
+from support.api_twin import ApiTwin  # noqa: E402
+from support.postgres_meta import PostgresMeta  # noqa: E402
 
 TOKEN = "sbp_" + "ab" * 20
 REF = "benchbenchbenchbench"

@@ -19,9 +19,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
-from supadeploy.migrations import load_migrations  # noqa: E402
-from supadeploy.plan import PlanOptions, make_plan, read_history  # noqa: E402
+from supadeploy.engine.apply import deploy  # noqa: E402
+from supadeploy.engine.history import read_history  # noqa: E402
+from supadeploy.engine.migrations import load_migrations  # noqa: E402
+from supadeploy.engine.plan import PlanOptions, make_plan  # noqa: E402
+from supadeploy.engine.run import ApplyOptions, TxMode  # noqa: E402
+from supadeploy.locks.trace import LockTracer  # noqa: E402
 from supadeploy.platform import binaries  # noqa: E402
 from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
 from supadeploy.targets.postgres import PostgresTarget  # noqa: E402
@@ -61,7 +64,7 @@ def engine_apply(dsn: str, directory: Path, tx_mode: str, trace: bool = False) -
     target = PostgresTarget(dsn)
     plan = make_plan(migrations, read_history(target), PlanOptions())
     planned = time.perf_counter()
-    outcome = deploy(target, migrations, PlanOptions(), ApplyOptions(tx_mode=tx_mode, trace="replay"))  # as the CLI
+    outcome = deploy(target, migrations, PlanOptions(), ApplyOptions(tx_mode=TxMode(tx_mode), tracer=LockTracer()))  # as the CLI
     done = time.perf_counter()
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     if trace:

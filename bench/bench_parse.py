@@ -18,7 +18,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from supadeploy.migrations import load_migrations  # noqa: E402
+from supadeploy.engine.migrations import load_migrations  # noqa: E402
 
 BLOCK = """\
 -- table {i}

@@ -21,9 +21,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from supadeploy.apply import ApplyOptions, Hooks, deploy  # noqa: E402
-from supadeploy.migrations import load_migrations  # noqa: E402
-from supadeploy.plan import PlanOptions  # noqa: E402
+from supadeploy.engine.apply import deploy  # noqa: E402
+from supadeploy.engine.hooks import Hooks  # noqa: E402
+from supadeploy.engine.migrations import load_migrations  # noqa: E402
+from supadeploy.engine.plan import PlanOptions  # noqa: E402
+from supadeploy.engine.run import ApplyOptions, TxMode  # noqa: E402
+from supadeploy.locks.analyze import findings  # noqa: E402
+from supadeploy.locks.trace import LockTracer  # noqa: E402
 from supadeploy.platform import binaries  # noqa: E402
 from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
 from supadeploy.targets.postgres import PostgresTarget  # noqa: E402
@@ -33,8 +37,8 @@ class Count(Hooks):
     def __init__(self) -> None:
         self.findings = 0
 
-    def traced(self, findings: list) -> None:
-        self.findings += len(findings)
+    def traced(self, batch: list, rows: list) -> None:
+        self.findings += len(findings(batch, rows))
 
 
 def generate(directory: Path, count: int) -> Path:
@@ -56,7 +60,7 @@ def run_once(cluster: Cluster, directory: Path, tx_mode: str, traced: bool, coun
     hooks = Count()
     migrations = load_migrations(directory)
     start = time.perf_counter()
-    deploy(target, migrations, PlanOptions(), ApplyOptions(tx_mode=tx_mode, trace="replay" if traced else None),
+    deploy(target, migrations, PlanOptions(), ApplyOptions(tx_mode=TxMode(tx_mode), tracer=LockTracer() if traced else None),
            hooks)
     elapsed = time.perf_counter() - start
     trips = target.round_trips

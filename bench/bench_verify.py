@@ -23,10 +23,11 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from supadeploy.apply import ApplyOptions, deploy  # noqa: E402
-from supadeploy.assertions import USER_A, USER_B  # noqa: E402
-from supadeploy.migrations import load_migrations  # noqa: E402
-from supadeploy.plan import PlanOptions  # noqa: E402
+from supadeploy.checks.assertions.sql import USER_A, USER_B  # noqa: E402
+from supadeploy.engine.apply import deploy  # noqa: E402
+from supadeploy.engine.migrations import load_migrations  # noqa: E402
+from supadeploy.engine.plan import PlanOptions  # noqa: E402
+from supadeploy.engine.run import ApplyOptions  # noqa: E402
 from supadeploy.platform import binaries  # noqa: E402
 from supadeploy.platform.cluster import Cluster, server_user  # noqa: E402
 from supadeploy.targets.postgres import PostgresTarget  # noqa: E402
@@ -198,7 +199,8 @@ def main() -> None:
                 tap_times.append(elapsed)
         engine = []
         target = PostgresTarget(dsn)
-        from supadeploy.assertions import load_assertions, verify_sql
+        from supadeploy.checks.assertions.load import load_assertions
+        from supadeploy.checks.assertions.run import verify_sql
         sql = verify_sql(load_assertions(SUITE))
         for _ in range(args.runs):
             start = time.perf_counter()

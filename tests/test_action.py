@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ALL, NEWEST, MIGRATIONS, REF, REPO, TOKEN, parse_outputs
+from conftest import ALL, MIGRATIONS, NEWEST, REF, REPO, TOKEN, parse_outputs
 
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
 
@@ -42,7 +42,7 @@ class Step:
         self.files.mkdir(exist_ok=True)
         self.count = 0
 
-    def run(self, **inputs: str) -> "Step":
+    def run(self, **inputs: str) -> Step:
         self.count += 1
         self.output = self.files / f"output_{self.count}"
         self.summary = self.files / f"summary_{self.count}"
@@ -169,7 +169,8 @@ def test_action_yml_and_readme_are_generated_from_the_one_table():
     """action.yml's inputs/outputs and the README's tables are written by scripts/gen_action.py."""
     from supadeploy.action import INPUTS, OUTPUTS
     from supadeploy.cli import build_parser
-    from supadeploy.reporting import Report, step_outputs
+    from supadeploy.report.github import step_outputs
+    from supadeploy.report.report import Report
 
     done = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_action.py")], capture_output=True, text=True,
                           check=True, cwd=REPO)
@@ -209,9 +210,9 @@ def test_argument_parsing_imports_nothing_heavy(workspace):
 
 
 def test_image_pins_fit_pyproject_and_the_lock_file_holds_them_with_hashes():
-    from packaging.requirements import Requirement
-
     import tomllib
+
+    from packaging.requirements import Requirement
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     wanted = {Requirement(r).name.lower(): Requirement(r) for r in project["dependencies"]}

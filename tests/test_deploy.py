@@ -12,7 +12,6 @@ import pytest
 from conftest import ALL, MIGRATIONS, REPO
 
 
-
 def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
     result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--format", "json")
     assert result.code == 0, result.err

@@ -53,7 +53,7 @@ class Holder:
             self.holding.set()
             self.release.wait(60)
 
-    def __enter__(self) -> "Holder":
+    def __enter__(self) -> Holder:
         self.thread.start()
         assert self.holding.wait(10)
         return self
@@ -83,9 +83,10 @@ def test_a_racer_that_commits_between_our_history_read_and_the_history_tables_is
     """Another deploy creates the history tables and commits 000001 after we read history (no tables yet)
     and before our request that creates them: our plan still has 000001, its guard fires, and the re-plan
     must count that as progress (it is, against what the plan was made from), not as a stalled guard."""
-    from supadeploy.apply import ApplyOptions, deploy
-    from supadeploy.migrations import load_migrations
-    from supadeploy.plan import PlanOptions
+    from supadeploy.engine.apply import deploy
+    from supadeploy.engine.migrations import load_migrations
+    from supadeploy.engine.plan import PlanOptions
+    from supadeploy.engine.run import ApplyOptions
     from supadeploy.targets.postgres import PostgresTarget
 
     folder = generated(tmp_path / "m", 3)

@@ -9,7 +9,6 @@ from pglast.stream import RawStream
 
 from conftest import ALL, MIGRATIONS
 
-
 # The Supabase CLI's own statements (supabase/cli pkg/migration/history.go), plus the
 # columns hosted projects have, which supadeploy must tolerate.
 CLI_CREATE = """

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
@@ -263,9 +263,9 @@ def test_the_old_000009_is_flagged_at_its_line(db, run_cli, migrations_copy):
 def test_a_long_transaction_on_a_locked_table_is_reported_not_queued_behind(populated, run_cli, tmp_path,
                                                                              monkeypatch):
     monkeypatch.setenv("SUPADEPLOY_BLOCKER_AGE", "0")
-    import supadeploy.apply as apply
+    import supadeploy.engine.blockers as blockers
 
-    monkeypatch.setattr(apply, "BLOCKER_AGE_S", 0.0)
+    monkeypatch.setattr(blockers, "BLOCKER_AGE_S", 0.0)
     body = HEADER + "alter table public.items add column note text;\n"
     with Holder(populated.dsn, "begin; select count(*) from public.items") as holder:
         result = run_cli("deploy", "--db-url", populated.dsn, "--no-assertions", "--yes", "--format", "json",

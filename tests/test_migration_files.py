@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from supadeploy.migrations import fingerprint_statements, load_migrations
+from supadeploy.engine.migrations import load_migrations
+from supadeploy.engine.sqlparse import fingerprint as fingerprint_statements
 
 
 def _write(directory: Path, name: str, content: bytes | str) -> Path:

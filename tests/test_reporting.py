@@ -8,16 +8,20 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from conftest import ALL, MIGRATIONS, NEWEST, REPO, parse_outputs
-from supadeploy.errors import Problem
-from supadeploy.reporting import (GitHub, Report, Reporter, annotation, annotations, escape_data,
-                                  escape_property, job_summary, junit_xml, pr_comment)
+from supadeploy.locks import LockFinding, Severity
+from supadeploy.model import AssertionResult, Level, MigrationResult, MigrationStatus, Problem, ReportedProblem
+from supadeploy.report.github import GitHub, annotation, annotation_lines as annotations, escape_data, escape_property
+from supadeploy.report.junit import junit_xml
+from supadeploy.report.markdown import job_summary, pr_comment
+from supadeploy.report.report import Report
+from supadeploy.report.reporter import Reporter
 
 WELLTRACK = REPO / "assertions" / "welltrack.yml"
 
 
 def problem(message: str, level: str = "error", file: str | None = None, line: int | None = None,
-            fatal: bool = False, title: str = "supadeploy") -> dict:
-    return {"level": level, "message": message, "file": file, "line": line, "title": title, "fatal": fatal}
+            fatal: bool = False, title: str = "supadeploy") -> ReportedProblem:
+    return ReportedProblem(Problem(message, file, line, title), Level(level), fatal)
 
 
 def test_escaping_follows_the_toolkit_exactly():
@@ -28,14 +32,14 @@ def test_escaping_follows_the_toolkit_exactly():
 
 
 def test_annotation_escapes_message_file_and_title():
-    line = annotation("error", problem("50% done\nthen: failed, badly", file="migrations/000001_a,b:c%.sql",
+    line = annotation(problem("50% done\nthen: failed, badly", file="migrations/000001_a,b:c%.sql",
                                        line=40, title="Migration failed: x"))
     assert line == ("::error file=migrations/000001_a%2Cb%3Ac%25.sql,line=40,title=Migration failed%3A x"
                     "::50%25 done%0Athen: failed, badly")
 
 
 def test_annotation_without_file_has_no_line_and_long_messages_are_cut():
-    line = annotation("warning", problem("x" * 5000, level="warning", line=3))
+    line = annotation(problem("x" * 5000, level="warning", line=3))
     assert line.startswith("::warning title=supadeploy::xxx") and "line=" not in line
     assert len(line) < 4096
 
@@ -57,20 +61,19 @@ def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
     out, summary = tmp_path / "output", tmp_path / "summary"
     delimiters = iter([f"D{i}" for i in range(1, 11)])
     stdout = io.StringIO()
-    reporter = Reporter(out=stdout, github=GitHub(output=out, summary=summary, delimiter=lambda: next(delimiters)))
-    reporter.secrets.add("sbp_secret_token")
     report = Report(command="deploy", target="postgres", status="failed", exit_code=1)
-    report.migrations = [{"version": "000001", "name": "core", "file": "m/000001_core.sql", "status": "applied",
-                          "duration_ms": 12, "statements": 3, "message": ""}]
+    reporter = Reporter(report, out=stdout,
+                        github=GitHub(output=out, summary=summary, delimiter=lambda: next(delimiters)))
+    reporter.secrets.add("sbp_secret_token")
+    report.migrations = [MigrationResult("000001", "core", "m/000001_core.sql", MigrationStatus.APPLIED, 12, 3, "")]
     report.pending = ["000002"]
-    report.assertions = [{"name": "rls, all", "kind": "rls_enabled", "passed": False,
-                          "message": "RLS off: public.wt_x\nsecond line", "object": "public.wt_x",
-                          "file": "m/000001_core.sql", "line": 7}]
+    report.assertions = [AssertionResult("rls, all", "rls_enabled", False, "RLS off: public.wt_x\nsecond line",
+                                         "public.wt_x", "m/000001_core.sql", 7)]
     report.add_problem(Problem("assertion failed: rls, all: RLS off", "m/000001_core.sql", 7, "Assertion failed: rls"),
-                       "error", fatal=True)
+                       Level.ERROR, fatal=True)
     with reporter.phase("Deploy"):
-        reporter.problem(Problem("kept for the end"), "error")
-    reporter.finish(report)
+        reporter.problem(Problem("kept for the end"), Level.ERROR)
+    reporter.finish()
     assert stdout.getvalue().split("\n")[:4] == [
         "::add-mask::sbp_secret_token",
         "::group::Deploy",
@@ -98,15 +101,16 @@ def test_step_outputs_and_annotations_byte_for_byte(tmp_path: Path):
 def test_delimiter_never_occurs_in_the_value(tmp_path: Path):
     out = tmp_path / "output"
     candidates = iter(["failed", "ok_delim"] + [f"d{i}" for i in range(20)])
-    reporter = Reporter(out=io.StringIO(), github=GitHub(output=out, delimiter=lambda: next(candidates)))
-    reporter.finish(Report(command="plan", status="failed", exit_code=1))
+    reporter = Reporter(Report(command="plan", status="failed", exit_code=1), out=io.StringIO(),
+                        github=GitHub(output=out, delimiter=lambda: next(candidates)))
+    reporter.finish()
     assert out.read_text().startswith("status<<ok_delim\nfailed\nok_delim\n")
 
 
 def test_summary_markdown_escapes_cells_and_stays_under_one_mib():
     report = Report(command="verify", target="api", status="failed", exit_code=1)
-    report.assertions = [{"name": f"check {i} | <b>", "kind": "sql", "passed": i % 2 == 0, "message": "m" * 280,
-                          "object": None, "file": "a.yml", "line": i} for i in range(20000)]
+    report.assertions = [AssertionResult(f"check {i} | <b>", "sql", i % 2 == 0, "m" * 280, None, "a.yml", i)
+                         for i in range(20000)]
     text = job_summary(report)
     assert len(text.encode()) < 1024 * 1024
     assert "check 1 \\| &lt;b&gt;" in text
@@ -116,12 +120,12 @@ def test_summary_markdown_escapes_cells_and_stays_under_one_mib():
 
 def test_pr_comment_is_marked_compact_and_under_githubs_limit():
     report = Report(command="deploy", target="local", status="failed", exit_code=1)
-    report.assertions = [{"name": f"check {i}", "kind": "sql", "passed": i % 3 != 0, "message": "m" * 200,
-                          "object": None, "file": "a.yml", "line": i} for i in range(9000)]
-    report.findings = [{"rule": "scan-under-lock", "severity": "warning", "file": "m/000002_a.sql", "line": 3,
-                        "table": "public.items", "lock": "AccessExclusiveLock", "effect": "validation scan",
-                        "rows": 200000, "bytes": 15 << 20, "size_source": "production", "advice": "NOT VALID",
-                        "message": "scan", "acknowledged": False, "over_limit": False}]
+    report.assertions = [AssertionResult(f"check {i}", "sql", i % 3 != 0, "m" * 200, None, "a.yml", i)
+                         for i in range(9000)]
+    report.findings = [LockFinding(rule="scan-under-lock", severity=Severity.WARNING, file="m/000002_a.sql", line=3,
+                                   table="public.items", lock="AccessExclusiveLock", effect="validation scan",
+                                   rows=200000, bytes=15 << 20, size_source="production", advice="NOT VALID",
+                                   message="scan", acknowledged=False, over_limit=False)]
     text = pr_comment(report)
     assert text.startswith("<!-- supadeploy: pull-request comment -->\n## supadeploy deploy: ❌ failed")
     assert len(text) < 65536 and "✅ pass" not in text  # passing assertions are counted, not listed
@@ -132,7 +136,7 @@ def test_pr_comment_is_marked_compact_and_under_githubs_limit():
 def test_summary_exact_for_a_small_report():
     report = Report(command="deploy", target="local", database="local PostgreSQL 17 (default)", round_trips=2,
                     duration_ms=5, plan_summary="a deploy would apply 1 migration(s), one transaction each")
-    report.migrations = [{"version": "000009", "name": "perf", "status": "would-apply", "duration_ms": None}]
+    report.migrations = [MigrationResult("000009", "perf", "m/000009_perf.sql", MigrationStatus.WOULD_APPLY, None)]
     report.dry_run = True
     assert job_summary(report) == (
         "## supadeploy deploy: ✅ success\n\n**Database:** local PostgreSQL 17 (default)\n\n"
@@ -144,13 +148,11 @@ def test_summary_exact_for_a_small_report():
 
 def test_junit_has_a_case_per_migration_and_assertion():
     report = Report(command="deploy")
-    report.migrations = [{"version": "000001", "name": "a", "status": "applied", "duration_ms": 1500},
-                         {"version": "000002", "name": "b", "status": "failed", "duration_ms": None,
-                          "message": "m/000002_b.sql:40: 42703: column <x> does not exist"}]
-    report.assertions = [{"name": "34 tables", "kind": "table_count", "passed": True, "message": "34",
-                          "file": "a.yml", "line": 3},
-                         {"name": "rls", "kind": "rls_enabled", "passed": False, "message": "off & on",
-                          "file": "m/000001_a.sql", "line": 9}]
+    report.migrations = [MigrationResult("000001", "a", "m/000001_a.sql", MigrationStatus.APPLIED, 1500),
+                         MigrationResult("000002", "b", "m/000002_b.sql", MigrationStatus.FAILED, None,
+                                         message="m/000002_b.sql:40: 42703: column <x> does not exist")]
+    report.assertions = [AssertionResult("34 tables", "table_count", True, "34", None, "a.yml", 3),
+                         AssertionResult("rls", "rls_enabled", False, "off & on", None, "m/000001_a.sql", 9)]
     root = ET.fromstring(junit_xml(report))
     suites = {s.get("name"): s for s in root}
     assert suites["migrations"].get("tests") == "2" and suites["migrations"].get("failures") == "1"

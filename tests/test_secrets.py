@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from conftest import MIGRATIONS, REF, REPO, TOKEN, api_args
 
 WELLTRACK = REPO / "assertions" / "welltrack.yml"

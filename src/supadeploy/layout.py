@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AssertionFileError, ConfigError
-from .migrations import shown_path
+from .paths import shown_path
 
 MIGRATION_DIRS = ("migrations", "supabase/migrations")
 ASSERTION_DIRS = ("supabase/assertions", "assertions")

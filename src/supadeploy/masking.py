@@ -13,8 +13,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote, quote_plus
+
+from .connstr import passwords
 
 # The Supabase local default password and its like: no secret, and masking the word
 # would destroy output ("/usr/lib/***ql/15", "status on ***").
@@ -26,7 +29,7 @@ SECRET_ENV = ("SUPABASE_ACCESS_TOKEN", "SUPABASE_DB_PASSWORD", "PGPASSWORD", "SU
 
 def looks_like_secret(value: str | None) -> bool:
     """A token in a field that should not hold one is never echoed."""
-    return bool(value) and bool(TOKEN_SHAPES.search(value.strip()))
+    return value is not None and bool(TOKEN_SHAPES.search(value.strip()))
 
 
 def shown(value: str | None, limit: int = 40) -> str:
@@ -108,7 +111,6 @@ class Secrets:
 
 def collect(tokens: Iterable[str | None], db_urls: Iterable[str | None], env: Mapping[str, str]) -> list[str]:
     """Every secret a run was given: tokens and keys as they are, the passwords inside database URLs."""
-    from .connstr import passwords
 
     found = [t for t in list(tokens) + [env.get(name) for name in SECRET_ENV] if t]
     for url in list(db_urls) + [env.get("SUPABASE_DB_URL")]:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any, TypeVar, cast
-
-Unit = TypeVar("Unit")
+from typing import Any
 
 
 class RegistryError(Exception):
@@ -26,11 +24,11 @@ def members(protocol: type[Any]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def load(package: str, protocol: type[Unit]) -> dict[str, Unit]:
-    """Every unit of `package`, by id, in the order of their file names."""
+def load(package: str, protocol: type[Any]) -> dict[str, Any]:
+    """Every unit of `package`, by id, in the order of their file names (typed by the caller's `protocol`)."""
     root = importlib.import_module(package)
     needed = members(protocol)
-    units: dict[str, Unit] = {}
+    units: dict[str, Any] = {}
     for info in sorted(pkgutil.iter_modules(root.__path__), key=lambda item: item.name):
         if info.name.startswith("_") or info.ispkg:
             continue
@@ -38,8 +36,8 @@ def load(package: str, protocol: type[Unit]) -> dict[str, Unit]:
         missing = [name for name in needed if not hasattr(module, name)]
         if missing:
             raise RegistryError(f"{module.__name__} lacks {', '.join(missing)} (see {protocol.__qualname__})")
-        unit_id = getattr(module, "ID")
+        unit_id = module.ID
         if unit_id in units:
             raise RegistryError(f"{module.__name__}: id {unit_id!r} is already taken")
-        units[unit_id] = cast(Unit, module)
+        units[unit_id] = module
     return units

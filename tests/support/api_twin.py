@@ -63,7 +63,7 @@ class ApiTwin:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self, port: int = 0) -> "ApiTwin":
+    def start(self, port: int = 0) -> ApiTwin:
         twin = self
 
         class Handler(_Handler):
@@ -81,7 +81,7 @@ class ApiTwin:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "ApiTwin":
+    def __enter__(self) -> ApiTwin:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

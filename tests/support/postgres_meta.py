@@ -49,7 +49,7 @@ class PostgresMeta:
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, default_dsn: str = "postgresql://postgres@127.0.0.1:1/postgres") -> "PostgresMeta":
+    def start(self, default_dsn: str = "postgresql://postgres@127.0.0.1:1/postgres") -> PostgresMeta:
         if not SERVER.exists():
             raise AssertionError(f"postgres-meta is not installed at {SERVER}: run scripts/test.sh")
         self.port = _free_pair()

@@ -1,21 +1,21 @@
 """Lock safety: what a migration does to tables that already exist, sized by their real size.
 
-Findings come from two sources: the trace of a replay or dry run (trace.py: the
-locks a statement took, whether it rewrote or scanned a table under them, the
-indexes it built), and squawk's static rules (squawk.py) for what a replay
-cannot see. Each rule lives in rules/ with a stable id and its advice; a finding
-is ranked by the table's size, read from production when credentials are given.
+Findings come from two sources: the trace of a replay or dry run (trace.py: the locks a statement took,
+whether it rewrote or scanned a table under them, the indexes it built), and squawk's static rules
+(squawk.py) for what a replay cannot see. supadeploy's own rules live in rules/, one file each with a stable
+id, what it matches and its advice; a finding is ranked by the table's size, read from production when
+credentials are given (check.py judges them against --max-lock-risk).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, ClassVar
 
-SEVERITIES = ("note", "warning", "error")
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+from ..model import Finding, Level, Problem
+from ..units import GiB, MiB, human_size
+
 WARNING_BYTES = 10 * MiB  # a blocking operation on a table this big is noticeable
 ERROR_BYTES = GiB  # ...and this big, an outage
 
@@ -25,14 +25,31 @@ LOCK_STRENGTH = {"AccessShareLock": 1, "RowShareLock": 2, "RowExclusiveLock": 3,
 BLOCKS_WRITES = 5  # ShareLock and stronger block INSERT/UPDATE/DELETE; AccessExclusiveLock blocks reads too
 
 
+class Severity(StrEnum):
+    """How bad blocking a table is; ordered, weakest first."""
+
+    NOTE = "note"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+    @property
+    def level(self) -> Level:
+        return {Severity.NOTE: Level.NOTICE, Severity.WARNING: Level.WARNING, Severity.ERROR: Level.ERROR}[self]
+
+
+SEVERITY_ICONS = {Severity.ERROR: "🛑 error", Severity.WARNING: "⚠️ warning", Severity.NOTE: "ℹ️ note"}
+
+
 @dataclass
-class Finding:
-    rule: str
-    severity: str
-    file: str
-    line: int
-    message: str
-    advice: str
+class LockFinding(Finding):
+    FAMILY: ClassVar[str] = "lock-safety"
+    SECTION: ClassVar[str] = "Lock safety"
+
+    severity: Severity = Severity.NOTE
     table: str | None = None
     lock: str | None = None
     effect: str | None = None  # rewrite | validation scan | index build | static
@@ -41,74 +58,61 @@ class Finding:
     size_source: str | None = None  # production | replay | unknown
     detail: str | None = None  # e.g. the index built
     statement_line: int | None = None  # where the statement starts (squawk points inside it)
-    acknowledged: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    @property
+    def level(self) -> Level:
+        return Level.NOTICE if self.acknowledged else self.severity.level
+
+    @property
+    def level_word(self) -> str:
+        return str(self.severity)
+
+    @property
+    def subject(self) -> str | None:
+        return self.table
+
+    @property
+    def static(self) -> bool:
+        """From squawk's reading of the text, not from a trace."""
+        return self.effect == "static"
+
+    def problem(self) -> Problem:
+        where = f" [{self.table}, {self.lock}]" if self.table else ""
+        ack = " (acknowledged in the file)" if self.acknowledged else ""
+        return Problem(f"{self.message}{ack}. Instead: {self.advice}", file=self.file, line=self.line,
+                       title=f"Lock safety: {self.rule}{where}", kind=self.FAMILY)
+
+    def columns(self) -> dict[str, str]:
+        severity = "✔️ acknowledged" if self.acknowledged else SEVERITY_ICONS[self.severity]
+        size = "" if self.bytes is None else \
+            f"{human_size(self.bytes)}, ~{self.rows or 0} rows ({self.size_source})"
+        return {"Severity": severity + (" (over the limit)" if self.over_limit else ""),
+                "Where": f"{self.file}:{self.line}", "Rule": f"`{self.rule}`", "Table": self.table or "",
+                "Lock": self.lock or "", "What happens": self.effect or "", "Size": size, "Instead": self.advice}
+
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["statement_line"]
         return data
 
 
-# Statements that take a lock blocking writes (or reads) on the tables they name.
-STRONG_LOCK_KINDS = frozenset({"AlterTableStmt", "IndexStmt", "CreateTrigStmt", "CreateStmt", "RenameStmt",
-                               "DropStmt", "TruncateStmt", "CreatePolicyStmt", "AlterPolicyStmt", "LockStmt",
-                               "VacuumStmt", "ClusterStmt", "ReindexStmt", "RuleStmt"})
-
-
-def locked_tables(migrations: list[Any]) -> list[str]:
-    """The tables these migrations' DDL names (quoted, schema-qualified when the file qualifies them)."""
-    from ..sqltext import qualified
-
-    return list(dict.fromkeys(qualified(schema, name) for migration in migrations
-                              for statement in migration.statements if statement.kind in STRONG_LOCK_KINDS
-                              for schema, name in statement.relations))
-
-
-def severity_for(bytes_: int | None) -> str:
+def severity_for(bytes_: int | None) -> Severity:
     """How bad blocking a table is, by its size: empty or small is a note, big a warning, huge an error."""
     if bytes_ is None:
-        return "note"
+        return Severity.NOTE
     if bytes_ >= ERROR_BYTES:
-        return "error"
-    return "warning" if bytes_ >= WARNING_BYTES else "note"
+        return Severity.ERROR
+    return Severity.WARNING if bytes_ >= WARNING_BYTES else Severity.NOTE
 
 
-def at_least(severity: str, threshold: str) -> bool:
-    if threshold == "none":
-        return False
-    return SEVERITIES.index(severity) >= SEVERITIES.index(threshold)
+def at_least(severity: Severity, threshold: str) -> bool:
+    """`threshold`: a severity's name, or "none" (nothing is over it)."""
+    return threshold != "none" and severity.rank >= Severity(threshold).rank
 
 
-_ALLOW = re.compile(r"--\s*supadeploy:\s*allow\s+([a-z0-9/_,\s-]+?)(?:\s+(?:—|-|because)\s.*)?$", re.I)
-_ALLOW_FILE = re.compile(r"--\s*supadeploy:\s*allow-file\s+([a-z0-9/_,\s-]+?)(?:\s+(?:—|-|because)\s.*)?$", re.I)
-
-
-def acknowledged_rules(text: str, line: int, statement_line: int | None = None) -> set[str]:
-    """Rules a comment acknowledges for this line: on it, on the line above, or above the statement,
-    or for the whole file (`-- supadeploy: allow-file RULE`). Reviewed in the pull request like code."""
-    lines = text.splitlines()
-    found: set[str] = set()
-    candidates = {line, line - 1} | ({statement_line, statement_line - 1} if statement_line else set())
-    for number in candidates:
-        if 1 <= number <= len(lines):
-            match = _ALLOW.search(lines[number - 1])
-            if match:
-                found |= {r.strip().lower() for r in re.split(r"[,\s]+", match.group(1)) if r.strip()}
-    for raw in lines:
-        match = _ALLOW_FILE.search(raw)
-        if match:
-            found |= {r.strip().lower() for r in re.split(r"[,\s]+", match.group(1)) if r.strip()}
-    return found
-
-
-def is_acknowledged(finding: Finding, text: str) -> bool:
-    rules = acknowledged_rules(text, finding.line, finding.statement_line)
-    return finding.rule.lower() in rules or "all" in rules
-
-
-def resize(finding: Finding, sizes: dict[str, dict[str, int]]) -> Finding:
+def resize(finding: LockFinding, sizes: dict[str, dict[str, int]]) -> LockFinding:
     """Rank a traced finding by the table's size in production, when it is known."""
-    if finding.table is None or finding.effect == "static":
+    if finding.table is None or finding.static:
         return finding
     size = sizes.get(finding.table) or sizes.get(finding.table.split(".", 1)[-1])
     if size:
@@ -118,7 +122,7 @@ def resize(finding: Finding, sizes: dict[str, dict[str, int]]) -> Finding:
     return finding
 
 
-def traced_message(finding: Finding) -> str:
+def traced_message(finding: LockFinding) -> str:
     """What happened, to which table, under which lock, how big: one sentence."""
     blocked = "reads and writes" if finding.lock == "AccessExclusiveLock" else "writes"
     what = f"{finding.effect} ({finding.detail})" if finding.detail else finding.effect
@@ -126,16 +130,9 @@ def traced_message(finding: Finding) -> str:
             f"({_size_words(finding)})")
 
 
-def _size_words(finding: Finding) -> str:
+def _size_words(finding: LockFinding) -> str:
     if finding.bytes is None:
         return "size unknown"
     where = "in production" if finding.size_source == "production" else \
         "in the replay: sizes from production need credentials"
     return f"{human_size(finding.bytes)}, ~{finding.rows or 0} rows {where}"
-
-
-def human_size(bytes_: int) -> str:
-    for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
-        if bytes_ >= factor:
-            return f"{bytes_ / factor:.1f} {unit}"
-    return f"{bytes_} bytes"

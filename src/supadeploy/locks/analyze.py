@@ -4,46 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..migrations import Migration, Statement
-from ..sqlparse import parse_json
-from . import BLOCKS_WRITES, LOCK_STRENGTH, Finding, is_acknowledged, severity_for, traced_message
-from .rules import RULES, blocking_index_build, rewrite_under_lock, scan_under_lock
+from ..acknowledgements import is_acknowledged
+from ..engine.migrations import Migration, Statement
+from ..engine.sqlparse import parse_json
+from ..registry import load
+from . import BLOCKS_WRITES, LOCK_STRENGTH, LockFinding, severity_for, traced_message
+from .rule import LockRule
+
+RULES: dict[str, LockRule] = load("supadeploy.locks.rules", LockRule)
+_BY_PRIORITY = sorted(RULES.values(), key=lambda rule: rule.PRIORITY)
 
 
-def findings(batch: list[Migration], rows: list[dict[str, Any]], measured_on: str = "replay") -> list[Finding]:
+def findings(batch: list[Migration], rows: list[dict[str, Any]], measured_on: str = "replay") -> list[LockFinding]:
     """Findings for one traced transaction, sized by what the trace measured: production's own size when the
     traced transaction ran there (`measured_on`), else the replay's (check.py resizes them by production's)."""
-    found: list[Finding] = []
+    found: list[LockFinding] = []
     for row in rows:
         migration = batch[int(row["m"])]
         statement = migration.statements[int(row["s"])]
         lock = row.get("lock") or ""
         if LOCK_STRENGTH.get(lock, 0) < BLOCKS_WRITES:
             continue
-        rule = _rule(row, statement)
+        rule = next((r for r in _BY_PRIORITY if r.matches(row, statement.kind)), None)
         if rule is None:
             continue
-        module = RULES[rule]
-        bytes_, rows_ = row.get("bytes"), row.get("est_rows")
-        finding = Finding(
-            rule=rule, severity=severity_for(bytes_), file=migration.display_path, line=statement.line, message="",
-            advice=module.advice(_kind(statement)), table=row["relname"], lock=lock, effect=module.EFFECT,
-            rows=rows_, bytes=bytes_, size_source=measured_on,
-            detail=row.get("index_built") if rule == blocking_index_build.ID else None, statement_line=statement.line)
+        bytes_ = row.get("bytes")
+        finding = LockFinding(
+            rule=rule.ID, file=migration.display_path, line=statement.line, message="",
+            advice=rule.advice(_kind(statement)), severity=severity_for(bytes_), table=row["relname"], lock=lock,
+            effect=rule.EFFECT, rows=row.get("est_rows"), bytes=bytes_, size_source=measured_on,
+            detail=row.get("index_built") if rule.EFFECT == "index build" else None, statement_line=statement.line)
         finding.message = traced_message(finding)
-        finding.acknowledged = is_acknowledged(finding, migration.text)
+        finding.acknowledged = is_acknowledged(finding.rule, migration.text, finding.line, finding.statement_line)
         found.append(finding)
     return found
-
-
-def _rule(row: dict[str, Any], statement: Statement) -> str | None:
-    if row.get("rewrite") and statement.kind != "TruncateStmt":
-        return rewrite_under_lock.ID
-    if row.get("scanned") and not row.get("rewrite"):
-        return scan_under_lock.ID if not row.get("index_built") else blocking_index_build.ID
-    if row.get("index_built"):
-        return blocking_index_build.ID
-    return None
 
 
 def _kind(statement: Statement) -> str:

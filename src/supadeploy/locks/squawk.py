@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..platform.cluster import temp_root
-from . import Finding
+from ..paths import temp_root
+from . import LockFinding, Severity
 
 # Style, or handled by supadeploy itself: not lock safety.
 EXCLUDED = ("require-lock-timeout", "require-statement-timeout", "prefer-bigint-over-int", "prefer-bigint-over-smallint",
@@ -43,7 +43,7 @@ def binary() -> str:
     return found
 
 
-def run(files: dict[str, str], major: int) -> list[Finding]:
+def run(files: dict[str, str], major: int) -> list[LockFinding]:
     """squawk's findings for these files (shown name → text), at their 1-based line.
 
     The texts are copied under plain names first: squawk expands glob characters in paths, and a
@@ -71,8 +71,8 @@ def run(files: dict[str, str], major: int) -> list[Finding]:
         rule = entry["rule_name"]
         if rule == "syntax-error":  # squawk's own parser; PostgreSQL's (pglast) already accepted the file
             continue
-        findings.append(Finding(
-            rule=f"squawk/{rule}", severity="warning" if rule in BLOCKING else "note",
+        findings.append(LockFinding(
+            rule=f"squawk/{rule}", severity=Severity.WARNING if rule in BLOCKING else Severity.NOTE,
             file=names.get(entry["file"], entry["file"]), line=int(entry["line"]) + 1,
             message=entry["message"].rstrip(". "), advice=entry.get("help") or "", effect="static"))
     return findings

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ..migrations import Migration, Statement
+from ..engine.migrations import Migration, Statement
 from ..sqltext import literal, qualified, text_array
 from . import LOCK_STRENGTH
 
@@ -188,3 +188,19 @@ def _arrays(names: list[tuple[str | None, str]] | None) -> str:
         return "NULL, NULL"
     schemas = "ARRAY[" + ", ".join("NULL" if s is None else literal(s) for s, _ in names) + "]::text[]"
     return f"{schemas}, {text_array([n for _, n in names])}"
+
+
+class LockTracer:
+    """The engine's `Tracer` for lock safety: this module's SQL around each statement."""
+
+    def setup(self, batch: list[Migration], carried: bool) -> str:
+        return setup(batch, carried)
+
+    def begin(self, migration: Migration, carried: bool) -> str:
+        return begin(migration, carried)
+
+    def step(self, migration_index: int, statement_index: int, statement: Statement) -> str:
+        return step(migration_index, statement_index, statement)
+
+    def result(self) -> str:
+        return RESULT

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-import re
+import tomllib
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -22,7 +22,6 @@ def config_major(project_root: Path) -> int | None:
     path = project_root / "supabase" / "config.toml"
     if not path.is_file():
         return None
-    import tomllib
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -49,13 +48,3 @@ def resolve_major(flag: int | None, project_root: Path, server_version_num: int 
         raise ConfigError(f"PostgreSQL {major} ({why}) is not available for the local replay; choose one of "
                           f"{', '.join(map(str, SUPPORTED_MAJORS))}")
     return major, why
-
-
-_MISSING_EXTENSION = re.compile(r'extension "([^"]+)" (is not available|has no installation script)|'
-                                r'could not open extension control file ".*/([^/]+)\.control"')
-
-
-def missing_extension(message: str) -> str | None:
-    """The extension an error says is not installed, if that is what it says."""
-    match = _MISSING_EXTENSION.search(message)
-    return (match.group(1) or match.group(3)) if match else None

@@ -8,6 +8,10 @@ import sys
 from .binaries import SUPPORTED_MAJORS, ensure, from_system
 
 
+def _progress(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] != "prepare":
         sys.stderr.write("usage: python -m supadeploy.platform prepare [MAJOR...] [--system MAJOR...]\n")
@@ -16,7 +20,7 @@ def main(argv: list[str]) -> int:
     system = args[args.index("--system") + 1:] if "--system" in args else []
     majors = [int(a) for a in (args[:args.index("--system")] if "--system" in args else args)] or list(SUPPORTED_MAJORS)
     for major in majors:
-        found = ensure(major, lambda message: sys.stderr.write(message + "\n"))
+        found = ensure(major, _progress)
         sys.stdout.write(f"PostgreSQL {major}: {found.root} (pgvector: {'yes' if found.has_extension('vector') else 'no'})\n")
     for major in map(int, system):
         found = from_system(major)

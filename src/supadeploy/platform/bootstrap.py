@@ -10,10 +10,18 @@ default privileges on `public` (optional: newer projects may switch them off).
 from __future__ import annotations
 
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from .cluster import Cluster
+from ..errors import TargetError
+
+
+class Server(Protocol):
+    """What bootstrapping needs of a running cluster: its major, and SQL run as the superuser."""
+
+    @property
+    def major(self) -> int: ...
+
+    def execute(self, sql: str, dbname: str = ...) -> None: ...
 
 ROLES = "bootstrap_roles.sql"
 DATABASE_PIECES = ("bootstrap_database.sql", "auth.sql", "storage.sql", "realtime.sql", "functions.sql")
@@ -26,11 +34,11 @@ def sql(name: str) -> str:
     return resources.files("supadeploy.platform").joinpath("sql", name).read_text(encoding="utf-8")
 
 
-def bootstrap_cluster(cluster: "Cluster") -> None:
+def bootstrap_cluster(cluster: Server) -> None:
     _run(cluster, ROLES, sql(ROLES), "postgres")
 
 
-def bootstrap_database(cluster: "Cluster", name: str, default_privileges: bool = True) -> None:
+def bootstrap_database(cluster: Server, name: str, default_privileges: bool = True) -> None:
     pieces = [(piece, sql(piece)) for piece in DATABASE_PIECES] + [("preinstalled extensions", PREINSTALLED)]
     if default_privileges:
         pieces.append((DEFAULT_PRIVILEGES, sql(DEFAULT_PRIVILEGES)))
@@ -38,10 +46,9 @@ def bootstrap_database(cluster: "Cluster", name: str, default_privileges: bool =
         _run(cluster, piece, text, name)
 
 
-def _run(cluster: "Cluster", piece: str, text: str, dbname: str) -> None:
-    import psycopg
+def _run(cluster: Server, piece: str, text: str, dbname: str) -> None:
+    import psycopg  # noqa: PLC0415 - heavy: loaded on first use
 
-    from ..errors import TargetError
 
     try:
         cluster.execute(text, dbname=dbname)

@@ -28,7 +28,10 @@ import time
 from pathlib import Path
 
 from ..errors import ConfigError, TargetError
+from ..paths import temp_root
+from ..sqltext import ident
 from .binaries import Binaries
+from .bootstrap import bootstrap_cluster, bootstrap_database
 
 BOOTSTRAP_SUPERUSER = "supabase_admin"
 PREFIX = "supadeploy-pg-"
@@ -53,21 +56,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def temp_root() -> Path:
-    """A writable folder for data directories: TMPDIR, /tmp, the runner's temp, HOME, the working directory."""
-    candidates = [os.environ.get(name) for name in ("SUPADEPLOY_TMPDIR", "TMPDIR", "TEMP", "TMP")]
-    candidates += ["/tmp", "/var/tmp", os.environ.get("RUNNER_TEMP"), os.environ.get("HOME"), os.getcwd()]
-    for candidate in candidates:
-        if not candidate:
-            continue
-        with contextlib.suppress(OSError):
-            probe = Path(tempfile.mkdtemp(prefix=".supadeploy-probe-", dir=candidate))
-            probe.rmdir()
-            return Path(candidate)
-    raise ConfigError("no writable temporary directory for the local database: set TMPDIR to a writable folder "
-                      "(with a read-only root filesystem: docker run --tmpfs /tmp)")
 
 
 def server_user() -> str | None:
@@ -153,8 +141,7 @@ class Cluster:
         assert self.root is not None
         return self.root / "data"
 
-    def start(self) -> "Cluster":
-        from .bootstrap import bootstrap_cluster
+    def start(self) -> Cluster:
 
         base = temp_root()
         remove_stale(base)
@@ -190,15 +177,13 @@ class Cluster:
 
     def execute(self, sql: str, dbname: str = "postgres", user: str = BOOTSTRAP_SUPERUSER) -> None:
         """Run SQL as the superuser (bootstrap only; never migrations)."""
-        import psycopg
+        import psycopg  # noqa: PLC0415 - heavy: loaded on first use
 
         with psycopg.connect(self.dsn(dbname, user), autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     def create_database(self, name: str, template: str | None = None, default_privileges: bool = True) -> str:
         """A new database, bootstrapped like a hosted project (or cloned from a template)."""
-        from ..sqltext import ident
-        from .bootstrap import bootstrap_database
 
         clause = f" TEMPLATE {ident(template)}" if template else ""
         self.execute(f"CREATE DATABASE {ident(name)} OWNER postgres{clause}")
@@ -238,7 +223,7 @@ class Cluster:
             raise TargetError(f"{program} failed ({result.returncode}): "
                               f"{(result.stderr or result.stdout).strip()[-2000:]}\n{self.log()}".strip())
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..platform import resolve_major
+from .api import ApiLimits, ApiTarget
 from .base import Target
+from .local import LocalTarget
+from .postgres import PostgresTarget, check_dsn
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class TargetSettings:
     @classmethod
     def from_env(cls, kind: str, db_url: str | None, project_ref: str | None, access_token: str | None,
                  api_url: str | None, api_timeout: float | None = None, pg_major: int | None = None,
-                 project_root: Path | None = None) -> "TargetSettings":
+                 project_root: Path | None = None) -> TargetSettings:
         return cls(
             kind=kind,
             db_url=db_url or os.environ.get("SUPABASE_DB_URL") or None,
@@ -52,20 +56,16 @@ class TargetSettings:
 def open_target(settings: TargetSettings) -> Target:
     kind = settings.resolved_kind()
     if kind == "local":
-        from ..platform import resolve_major
-        from .local import LocalTarget
 
         major, why = resolve_major(settings.pg_major, settings.project_root)
         return LocalTarget(major, why)
     if kind == "postgres":
-        from .postgres import PostgresTarget, check_dsn
 
         if not settings.db_url:
             raise ConfigError("--target postgres needs --db-url (or SUPABASE_DB_URL)")
         check_dsn(settings.db_url)
         return PostgresTarget(settings.db_url)
     if kind == "api":
-        from .api import ApiLimits, ApiTarget
 
         limits = ApiLimits(read_timeout=settings.api_timeout) if settings.api_timeout else ApiLimits()
         return ApiTarget(settings.project_ref, settings.access_token, settings.api_url, limits)

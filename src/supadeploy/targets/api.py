@@ -20,12 +20,14 @@ import re
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
 from ..errors import ConfigError, OutcomeUnknown, TargetError
+from ..masking import looks_like_secret, shown
 from .base import QueryError, Row
 
 DEFAULT_API_URL = "https://api.supabase.com"
@@ -56,7 +58,6 @@ def check_ref(ref: str | None) -> str:
     if not ref:
         raise ConfigError("the API target needs a project ref: --project-ref or SUPABASE_PROJECT_REF")
     if not REF_RE.match(ref):
-        from ..masking import looks_like_secret, shown
 
         if looks_like_secret(ref):
             raise ConfigError("the project ref looks like an access token: were --project-ref and --access-token "
@@ -82,7 +83,6 @@ def check_api_url(url: str) -> str:
 
 
 def _shown(url: str) -> str:
-    from ..masking import shown
 
     return shown(url, 80)
 
@@ -217,7 +217,7 @@ class ApiTarget:
         return f"/v1/projects/{self.ref}/database/query"
 
     def _http(self) -> Any:
-        import httpx
+        import httpx  # noqa: PLC0415 - heavy: loaded on first use
 
         if self._client is None:
             self._client = httpx.Client(
@@ -236,6 +236,10 @@ class ApiTarget:
             return None
         return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None
 
+    def blockers(self, tag: str) -> list[Row]:
+        """The Management API has no second connection to ask on while a request waits."""
+        return []
+
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
         """One query; retried only when resending cannot apply anything twice.
 
@@ -243,7 +247,7 @@ class ApiTarget:
         budget (`max_wait`), however many times it comes. Failures (5xx on a
         safe request, connection errors) have their own bound, `max_attempts`.
         """
-        import httpx
+        import httpx  # noqa: PLC0415 - heavy: loaded on first use
 
         waited = 0.0
         failures = 0
@@ -280,7 +284,7 @@ class ApiTarget:
                                   f"{time.monotonic() - started:.1f} s")
             waited += self._pause(self._backoff(failures), waited, retry_reason)
 
-    def _answer(self, response: Any, sql: str, safe_to_resend: bool) -> "list[Row] | _Retry":
+    def _answer(self, response: Any, sql: str, safe_to_resend: bool) -> list[Row] | _Retry:
         status = response.status_code
         if status in (200, 201):
             rows = _json(response)
@@ -357,9 +361,9 @@ def _message(response: Any) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text.strip()[:2000]
+        return str(response.text).strip()[:2000]
     if isinstance(body, dict):
-        value = body.get("message") or body.get("error") or body.get("msg")
+        value: Any = body.get("message") or body.get("error") or body.get("msg")
         if value is not None:
             return value if isinstance(value, str) else json.dumps(value)
     return json.dumps(body)[:2000]

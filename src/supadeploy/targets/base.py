@@ -9,8 +9,9 @@ engine never needs to know which target it talks to.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ..errors import TargetError
 
@@ -37,12 +38,16 @@ WaitHook = Callable[[str], None]  # told about every wait as it starts (retries,
 
 class Target(Protocol):
     name: str  # the kind: local | postgres | api
-    round_trips: int
     # True when consecutive requests share one database session (a direct
     # connection): session settings and session-level advisory locks then
     # carry from one request to the next. The Management API pools sessions.
     sticky_session: bool
     on_wait: WaitHook | None
+    warnings: list[str]  # what the target noticed about its settings (e.g. a token of an unusual shape)
+
+    @property
+    def round_trips(self) -> int:
+        """Requests sent so far."""
 
     @property
     def label(self) -> str:
@@ -55,6 +60,10 @@ class Target(Protocol):
         work that is always rolled back), so a target may resend it after a
         lost answer; otherwise a lost answer raises OutcomeUnknown.
         """
+
+    def blockers(self, tag: str) -> list[Row]:
+        """The sessions the request tagged `tag` (application_name) is waiting for, asked while it waits
+        (on a second connection; [] where there is none, as through the Management API)."""
 
     def close(self) -> None:
         """Release connections and anything the target started."""

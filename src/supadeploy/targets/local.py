@@ -7,9 +7,11 @@ is not a superuser, exactly as on a hosted project (see supadeploy.platform).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..platform import binaries as pg
+from ..platform.bootstrap import bootstrap_database
 from ..platform.cluster import Cluster, server_user
 from .base import Row
 from .postgres import PostgresTarget
@@ -28,6 +30,7 @@ class LocalTarget:
         self._inner: PostgresTarget | None = None
         self._binaries: pg.Binaries | None = None
         self.on_wait = on_wait
+        self.warnings: list[str] = []
 
     @property
     def label(self) -> str:
@@ -48,7 +51,6 @@ class LocalTarget:
             cluster = Cluster(self.binaries, server_user())
             self._cluster = cluster
             cluster.start()
-            from ..platform.bootstrap import bootstrap_database
 
             bootstrap_database(cluster, "postgres", self._default_privileges)
             self._inner = PostgresTarget(cluster.dsn("postgres"))

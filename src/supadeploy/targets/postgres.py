@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..connstr import check, describe
 from ..errors import ConfigError, OutcomeUnknown, TargetError
-from .base import QueryError, Row
+from .base import QueryError, Row, WaitHook
 
 BLOCKERS = """\
 SELECT b.pid, b.usename AS "user", b.application_name AS application, b.state, left(b.query, 200) AS query
@@ -29,17 +30,17 @@ class PostgresTarget:
         self._connect_timeout = connect_timeout
         self._conn: Any = None
         self.round_trips = 0
-        self.on_wait = None
+        self.on_wait: WaitHook | None = None
+        self.warnings: list[str] = []
 
     @property
     def label(self) -> str:
-        from ..connstr import describe
 
         return describe(self._dsn)
 
     def _connection(self) -> Any:
-        import psycopg
-        from psycopg.rows import dict_row
+        import psycopg  # noqa: PLC0415 - heavy: loaded on first use
+        from psycopg.rows import dict_row  # noqa: PLC0415 - heavy: loaded on first use
 
         if self._conn is None or self._conn.closed:
             try:
@@ -61,7 +62,7 @@ class PostgresTarget:
             return self._run_once(sql)  # a fresh connection, once
 
     def _run_once(self, sql: str) -> list[Row]:
-        import psycopg
+        import psycopg  # noqa: PLC0415 - heavy: loaded on first use
 
         conn = self._connection()
         self.round_trips += 1
@@ -89,8 +90,8 @@ class PostgresTarget:
 
     def blockers(self, tag: str) -> list[dict[str, Any]]:
         """Who the request tagged `tag` waits for, asked on a second connection while it waits."""
-        import psycopg
-        from psycopg.rows import dict_row
+        import psycopg  # noqa: PLC0415 - heavy: loaded on first use
+        from psycopg.rows import dict_row  # noqa: PLC0415 - heavy: loaded on first use
 
         try:
             with psycopg.connect(self._dsn, autocommit=True, row_factory=dict_row, connect_timeout=5,
@@ -114,7 +115,6 @@ def _first_line(exc: BaseException) -> str:
 
 
 def check_dsn(dsn: str) -> None:
-    from ..connstr import check
 
     check(dsn)
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import PlanRefused, Problem
-from .history import History, HistoryRow, parse_history, read_history_sql
+from ..errors import PlanRefused
+from ..model import Problem
+from .history import History, HistoryRow
 from .migrations import Migration, MigrationSet
-from .targets.base import Target, single_json
-from .transaction import SESSION_RESET
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,6 @@ class Plan:
         if self.problems:
             raise PlanRefused(f"deploy refused: {len(self.problems)} problem(s) with migration history",
                               self.problems)
-
-
-def read_history(target: Target, sizes: list[str] | None = None, blockers: list[str] | None = None) -> History:
-    """History and supadeploy's side tables in one read (and the sizes of, and locks on, the named tables)."""
-    return parse_history(single_json(target.run(SESSION_RESET + read_history_sql(sizes, blockers=blockers),
-                                                safe_to_resend=True)))
 
 
 def make_plan(migrations: MigrationSet, history: History, options: PlanOptions) -> Plan:

@@ -24,7 +24,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import MigrationFileError, Problem
+from ..acknowledgements import is_acknowledgement
+from ..errors import MigrationFileError
+from ..model import Problem
+from ..paths import shown_path
+from ..sqltext import qualified
 from .sqlparse import LineIndex, ParsedStatement, SqlSyntaxError, fingerprint, relations, split
 
 FILENAME_RE = re.compile(r"^([0-9]+)_(.*)\.sql$")
@@ -39,7 +43,6 @@ NON_TRANSACTIONAL_DIRECTIVES = {
     "atlas": re.compile(r"^--\s*atlas:txmode\s+none\s*$", re.I),
 }
 _OUR_DIRECTIVE_PREFIX = re.compile(r"^--\s*supadeploy:", re.I)
-_ACKNOWLEDGEMENT = re.compile(r"^--\s*supadeploy:\s*allow(-file)?\s", re.I)  # lock safety: locks/__init__.py
 _DIRECTIVE_ADVICE = (
     f"put `{SUPADEPLOY_DIRECTIVE}` on the file's first line to run it statement by statement outside "
     "a transaction (`-- pg-delta: transaction=false` and `-- atlas:txmode none` work too); see "
@@ -66,6 +69,14 @@ class IndexBuild:
     name: str | None
     table: str
     if_not_exists: bool
+
+    @property
+    def qualified_table(self) -> str:
+        return qualified(self.schema, self.table)
+
+    @property
+    def qualified_name(self) -> str:
+        return qualified(self.schema, self.name or "")
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,11 @@ class Migration:
     @property
     def empty(self) -> bool:
         return not self.statements
+
+    @property
+    def index_builds(self) -> list[IndexBuild]:
+        """The concurrent index builds of a non-transactional file."""
+        return [s.index_build for s in self.statements if s.index_build is not None]
 
     @cached_property
     def fingerprint(self) -> str:
@@ -274,12 +290,6 @@ def decode_sql(data: bytes, shown: str) -> str:
     return text
 
 
-def split_statements(text: str, shown: str) -> tuple[list[Statement], list[str]]:
-    """Statements as executed and in the Supabase CLI's history format (for tools and tests)."""
-    migration = parse_migration(text.encode("utf-8"), "0", "x", Path(shown), shown)
-    return list(migration.statements), list(migration.history_statements)
-
-
 _DUMP_META = re.compile(r"\\(?:un)?restrict +[A-Za-z0-9]+[ \t]*$")
 
 
@@ -347,7 +357,7 @@ def _directive(text: str, first_statement: int, shown: str, lines: LineIndex) ->
         for name, pattern in NON_TRANSACTIONAL_DIRECTIVES.items():
             if pattern.match(comment):
                 return name
-        if _OUR_DIRECTIVE_PREFIX.match(comment) and not _ACKNOWLEDGEMENT.match(comment):
+        if _OUR_DIRECTIVE_PREFIX.match(comment) and not is_acknowledgement(comment):
             line = lines.line(text.find(raw))
             raise MigrationFileError(f"{shown}:{line}: unknown directive", [Problem(
                 f"unknown supadeploy directive {comment!r}; the one supadeploy knows is "
@@ -429,18 +439,3 @@ def _refusal(statement: Statement, directive: str | None, shown: str) -> Problem
                        f"applies each file in one; {_DIRECTIVE_ADVICE}", file=shown, line=statement.line,
                        title="Statement refused")
     return None
-
-
-def fingerprint_statements(statements: tuple[str, ...] | list[str]) -> str:
-    """Drift fingerprint (see sqlparse.fingerprint): the same for a file and its history row."""
-    return fingerprint(statements)
-
-
-def shown_path(path: Path, root: Path | None) -> str:
-    """A path as annotations want it: relative to the repository root when inside it."""
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()

@@ -15,8 +15,9 @@ import bisect
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 # Top-level kinds whose node is decoded (the rest only need their kind).
 DETAILED_KINDS = frozenset({
@@ -83,7 +84,7 @@ class _ByteToChar:
 
 def parse_json(text: str) -> str:
     """libpg_query's JSON for `text`, or SqlSyntaxError with a character offset."""
-    from pglast import parser  # imported here: start-up stays light
+    from pglast import parser  # noqa: PLC0415 - heavy: loaded on first use
 
     try:
         return parser.parse_sql_json(text)

@@ -1,0 +1,1 @@
+"""Checks of a database's state: assertions (the team's own), and soon Supabase's advisors and drift."""

@@ -1,0 +1,20 @@
+"""One module per command, each a `run(ctx)` on top of the engine and the checks; `run_command` opens the
+run's context (every input checked before a database is touched) and hands over."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..options import Options
+from ..report.reporter import Reporter
+from . import deploy, lint, plan, status, verify
+from .context import Context, opened
+
+COMMANDS: dict[str, Callable[[Context], None]] = {
+    "plan": plan.run, "deploy": deploy.run, "verify": verify.run, "status": status.run, "lint": lint.run,
+}
+
+
+def run_command(options: Options, reporter: Reporter) -> None:
+    with opened(options, reporter) as ctx:
+        COMMANDS[options.command](ctx)

@@ -1,0 +1,106 @@
+"""What every command starts from: every input read and checked before a database is touched (the layout,
+every migration file, every assertion file, the target version), then the target opened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..checks.assertions.load import Assertion, load_suite
+from ..engine.failure import NOT_INSTALLED, missing_extension
+from ..engine.migrations import MigrationSet, load_migrations
+from ..engine.plan import PlanOptions
+from ..errors import ConfigError, MigrationFailed, NotAvailableLocally
+from ..layout import Layout, discover
+from ..masking import shown
+from ..model import Problem
+from ..options import Options
+from ..platform import STAND_INS
+from ..report.reporter import Reporter
+from ..targets import TargetSettings, open_target
+from ..targets.base import Target
+
+
+@dataclass
+class Context:
+    options: Options
+    reporter: Reporter
+    layout: Layout
+    migrations: MigrationSet
+    suite: list[Assertion]
+    target: Target
+    remote: bool  # a real database (a URL or the API), not the local replay
+    dry_run: bool
+
+    @property
+    def plan_options(self) -> PlanOptions:
+        return PlanOptions(include_all=self.options.include_all, allow_drift=self.options.allow_drift,
+                           target_version=self.options.target_version)
+
+    def value(self, name: str) -> str:
+        """An option's value, or the table's default for this run (a dry run's own)."""
+        return str(self.options.value(name, self.dry_run))
+
+
+def target_settings(options: Options) -> TargetSettings:
+    return TargetSettings(kind=options.target, db_url=options.db_url, project_ref=options.project_ref,
+                          access_token=options.access_token, api_url=options.api_url,
+                          api_timeout=options.api_timeout, pg_major=options.pg_major, project_root=options.root)
+
+
+@contextmanager
+def opened(options: Options, reporter: Reporter) -> Iterator[Context]:
+    """The context of one run; the target is closed (and its round trips counted) whatever happens."""
+    report = reporter.report
+    layout = discover(options.root, options.migrations_dir, list(options.assertions), options.no_assertions)
+    settings = target_settings(options)
+    report.target = settings.resolved_kind()
+    migrations = load_migrations(layout.migrations, display_root=layout.root)
+    reporter.warnings(migrations.warnings)
+    _check_target_version(options.target_version, migrations)
+    suite = load_suite(layout.assertions, layout.root, required=options.command == "verify") \
+        if options.command != "status" else []
+    target = open_target(settings)
+    report.database = target.label
+    remote = report.target != "local"
+    dry_run = options.dry_run if options.dry_run is not None else (options.command == "plan" and remote)
+    report.dry_run = dry_run
+    reporter.heading(f"supadeploy {options.command} → {target.label}")
+    reporter.progress(f"  migrations: {layout.shown(layout.migrations)}/ ({layout.migrations_why}, "
+                      f"{len(migrations.migrations)} file(s))"
+                      + (f"; assertions: {', '.join(layout.shown(p) for p in layout.assertions)}"
+                         if layout.assertions else ""))
+    target.on_wait = lambda message: reporter.progress(f"  … {message}")
+    reporter.warnings([Problem(w, title="Access token") for w in target.warnings])
+    try:
+        yield Context(options, reporter, layout, migrations, suite, target, remote, dry_run)
+    except MigrationFailed as exc:
+        if remote or not any(p.kind == NOT_INSTALLED for p in exc.problems):
+            raise
+        raise not_available_locally(exc, target) from None
+    finally:
+        report.round_trips = target.round_trips
+        target.close()
+
+
+def _check_target_version(version: str | None, migrations: MigrationSet) -> None:
+    if version is not None and version not in migrations.by_version():
+        newest = migrations.migrations[-1].version if migrations.migrations else "none"
+        raise ConfigError(f"--target-version {shown(version)} is not the version of a migration in "
+                          f"{migrations.directory}; the newest is {newest}")
+
+
+def not_available_locally(exc: MigrationFailed, target: Target) -> NotAvailableLocally:
+    """A migration needs something the local replay lacks: say so, distinctly from a broken migration."""
+    problem = next(p for p in exc.problems if p.kind == NOT_INSTALLED)
+    name = missing_extension(problem.sql.message if problem.sql else problem.message)
+    what = f"extension {name}" if name else "a call that needs the outside world"
+    message = (f"{what} is not available in supadeploy's local replay ({target.label}); this says nothing about "
+               "your migration, which may well deploy on a hosted project. Check it with a dry run against a "
+               "staging project instead (supadeploy plan --project-ref <staging-ref>). Replayable locally: "
+               f"PostgreSQL's contrib extensions, pgvector, and stand-ins for {', '.join(STAND_INS)}.")
+    if problem.sql:
+        message += f"\nPostgreSQL said: {problem.sql.sqlstate}: {problem.sql.message}"
+    return NotAvailableLocally(message, [Problem(message, file=problem.file, line=problem.line,
+                                                 title="Not available in the local replay", kind=NOT_INSTALLED)])

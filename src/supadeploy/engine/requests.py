@@ -1,0 +1,431 @@
+"""The SQL text of every request the engine sends, each built by one function here.
+
+A request is one text, one round trip: the Management API has no sessions and no parameters for a
+multi-statement text, so values are embedded as quoted literals (sqltext) and supadeploy keeps no state in
+session settings while user SQL runs. Every request starts with SESSION_RESET, so whatever an earlier
+request (or a file's `RESET ALL`, `SET ROLE`, empty `search_path`) left behind is put back.
+
+A deploy transaction's text:
+
+    session reset, application_name     -- the tag lets a request whose answer was lost be found running
+    deploy lock (advisory), lock wait   -- deploys to one database serialise here
+    per migration:
+      supadeploy's settings             -- timeouts: every file starts from the same clean session
+      guard, log row                    -- re-checks history under the lock; the start time lives in a table
+      cursor mark, statement            -- per statement; the mark survives a rollback
+      session reset, settings           -- nothing a file set reaches the next file or the history row
+      history row                       -- the Supabase CLI's INSERT
+    result (and the gate, or the dry run's deliberate rollback)
+
+Pieces that belong to other families come in finished: the lock trace (a `Tracer`) and the assertions'
+gate (a `Gate`); the engine only places them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import secrets
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .. import __version__
+from ..sqltext import fill, literal, sql_file, text_array
+from .migrations import IndexBuild, Migration, Statement
+
+# pg_advisory_xact_lock key: 'supadeploy' folded into a bigint, fixed forever.
+ADVISORY_LOCK_KEY = 7310868521530181632
+ADVISORY_CLASSID = ADVISORY_LOCK_KEY >> 32  # how pg_locks shows a bigint key
+ADVISORY_OBJID = ADVISORY_LOCK_KEY & 0xFFFFFFFF
+TOOL = f"supadeploy {__version__}"
+
+# SQLSTATEs supadeploy raises itself.
+ALREADY_APPLIED = "SD001"  # the guard: another deploy applied it first
+ROLLED_BACK_ON_PURPOSE = "SD002"  # a dry run: DETAIL carries the result
+GATE_FAILED = "SD003"  # the assertions failed before COMMIT: DETAIL carries the result
+CHANGED_SINCE = "SD004"  # a non-transactional file's progress was recorded for other content
+CLAIMED = "SD005"  # another deploy is applying that file right now
+INVALID_INDEX = "SD006"  # an index the file built is INVALID
+
+CLI_COLUMNS = ("statements", "name")  # what the Supabase CLI adds to its history table
+CURSOR = "supabase_migrations.supadeploy_cursor"
+
+# RESET ALL leaves the role alone, hence the first two.
+SESSION_RESET = "SET SESSION AUTHORIZATION DEFAULT;\nRESET ROLE;\nRESET ALL;\n"
+
+# Waiting on an advisory lock does not process catalog invalidations, so after it the session could
+# still believe (from a cached negative lookup) that the history schema the previous deploy just committed
+# is absent, and CREATE ... IF NOT EXISTS would collide. Reading pg_namespace takes a relation lock, which
+# processes pending invalidations first.
+AFTER_LOCK = "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = 'supabase_migrations';\n"
+
+_PACKAGE = "supadeploy.engine"
+READ_HISTORY = sql_file(_PACKAGE, "sql/read_history.sql")
+LOCK_HOLDERS = sql_file(_PACKAGE, "sql/lock_holders.sql")
+DEPLOY_LOCK_HOLDERS = fill(sql_file(_PACKAGE, "sql/deploy_lock_holders.sql"), CLASSID=str(ADVISORY_CLASSID),
+                           OBJID=str(ADVISORY_OBJID))
+SIDE_TABLES = sql_file(_PACKAGE, "sql/side_tables.sql")
+CLAIM = sql_file(_PACKAGE, "sql/claim.sql")
+INDEX_STATE = sql_file(_PACKAGE, "sql/index_state.sql")
+
+ROLL_BACK_WITH_RESULT = f"""\
+DO $sd_dry_run$
+BEGIN
+  RAISE EXCEPTION USING ERRCODE = '{ROLLED_BACK_ON_PURPOSE}',
+    MESSAGE = 'supadeploy: dry run, rolled back on purpose',
+    DETAIL = pg_catalog.current_setting('supadeploy.result');
+END
+$sd_dry_run$;
+"""
+
+
+# --- what other families place into a deploy transaction ---------------------------
+
+class Tracer(Protocol):
+    """SQL placed around each statement of a transaction to record what it did (lock safety)."""
+
+    def setup(self, batch: list[Migration], carried: bool) -> str:
+        """Once per transaction, before the first migration."""
+
+    def begin(self, migration: Migration, carried: bool) -> str:
+        """As each migration starts."""
+
+    def step(self, migration_index: int, statement_index: int, statement: Statement) -> str:
+        """After each statement ('' when there is nothing to record)."""
+
+    def result(self) -> str:
+        """A jsonb expression: everything recorded, read before the transaction ends."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Checks run inside the deploy transaction before COMMIT; any failure rolls everything back."""
+
+    setup: str  # SQL that prepares `results` (e.g. creates a pg_temp function)
+    results: str  # a jsonb expression: the checks' results
+    failed: str  # a jsonpath, after `$.gate`, that matches when a result failed, e.g. `[*] ? (@.passed == false)`
+    teardown: str  # SQL that removes what `setup` made
+
+
+# --- reading history ----------------------------------------------------------
+
+def lock_holders(tables: list[str]) -> str:
+    """A jsonb expression: who holds a lock on one of `tables` (quoted names), in a transaction."""
+    return fill(LOCK_HOLDERS, TABLES=text_array(tables))
+
+
+def read_history(sizes: list[str] | None = None, extra: str | None = None, blockers: list[str] | None = None,
+                 reset: bool = True) -> str:
+    """History rows, which side tables exist, the sizes of the `sizes` tables, the sessions holding locks on
+    the `blockers` tables, and `extra` (a jsonb expression): one request."""
+    more = f" || {extra}" if extra else ""
+    if blockers:
+        more += f" || pg_catalog.jsonb_build_object('blockers', {lock_holders(blockers)})"
+    return ((SESSION_RESET if reset else "") + READ_HISTORY
+            + f"SELECT pg_temp.supadeploy_read_history({text_array(sizes or [])}){more} AS result;\n"
+            + "DROP FUNCTION pg_temp.supadeploy_read_history(text[]);\n")
+
+
+def history_tables(columns: tuple[str, ...] | None) -> str:
+    """What creates the history table (as the CLI does) and supadeploy's side tables.
+
+    `columns` are the history table's columns as read: those that exist are not altered again, so no ACCESS
+    EXCLUSIVE lock is taken on a table that is already right. With None (a dry run's own rolled-back
+    transaction) everything is created with IF NOT EXISTS.
+    """
+    parts = ["CREATE SCHEMA IF NOT EXISTS supabase_migrations;\n",
+             "CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);\n"]
+    for column, kind in (("statements", "text[]"), ("name", "text")):
+        if columns is None or column not in columns:
+            parts.append(f"ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS {column} {kind};\n")
+    return "".join(parts) + SIDE_TABLES
+
+
+def ensure_history(columns: tuple[str, ...], lock_wait: str) -> str:
+    """A short transaction of its own (the CLI's 4 s lock timeout) that creates what is missing of the
+    history tables, then reads history again."""
+    return locked("SET LOCAL lock_timeout = '4s';\n" + history_tables(columns)
+                  + read_history(reset=False), lock_wait)
+
+
+# --- the deploy transaction -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """What every migration starts with: supadeploy's timeouts and the request's tag."""
+
+    tag: str
+    lock_timeout: str
+    statement_timeout: str
+
+    def sql(self) -> str:
+        return (f"SET LOCAL application_name = {literal(self.tag)};\n"
+                f"SET LOCAL lock_timeout = {literal(self.lock_timeout)};\n"
+                f"SET LOCAL statement_timeout = {literal(self.statement_timeout)};\n")
+
+
+def new_tag() -> str:
+    """application_name for one request, so a request whose answer was lost can be found running."""
+    return f"supadeploy:{secrets.token_hex(8)}"
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What a cursor value means: a statement about to run, or a migration's bookkeeping."""
+
+    migration: Migration
+    statement: Statement | None  # None: after the statements (session reset, history row)
+
+
+@dataclass
+class Script:
+    """A transaction's text, remembering where each migration statement sits in it."""
+
+    tag: str = ""
+    base: int = 0  # cursor values of this text are base + 1 … base + len(marks)
+    cursor: int = 0  # the cursor sequence's OID
+    parts: list[str] = field(default_factory=list)
+    length: int = 0
+    starts: list[int] = field(default_factory=list)
+    spans: list[tuple[int, Migration, Statement]] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+    def add(self, text: str, migration: Migration | None = None, statement: Statement | None = None) -> None:
+        if migration is not None and statement is not None:
+            self.starts.append(self.length)
+            self.spans.append((self.length, migration, statement))
+        self.parts.append(text)
+        self.length += len(text)
+
+    def mark(self, migration: Migration, statement: Statement | None) -> None:
+        """A cursor mark: a sequence value, which a rollback does not undo."""
+        if not self.base:
+            return
+        self.marks.append(Mark(migration, statement))
+        oid = f"{self.cursor}::pg_catalog.oid"
+        self.add(f"SELECT CASE WHEN pg_catalog.has_sequence_privilege({oid}, 'UPDATE') THEN "
+                 f"pg_catalog.setval({oid}::pg_catalog.regclass, {self.base + len(self.marks)}, true) END;\n")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def locate(self, position: int) -> tuple[Migration, Statement, int] | None:
+        """Migration, statement and offset inside it for a 1-based position in the text."""
+        index = bisect.bisect_right(self.starts, position - 1) - 1
+        if index < 0:
+            return None
+        start, migration, statement = self.spans[index]
+        offset = position - 1 - start
+        if offset > len(statement.text):
+            return None
+        return migration, statement, offset
+
+    def mark_at(self, cursor: int | None) -> Mark | None:
+        """The mark a cursor value read after a failure points at, if it is this text's."""
+        if cursor is None or not self.base:
+            return None
+        index = cursor - self.base - 1
+        return self.marks[index] if 0 <= index < len(self.marks) else None
+
+
+def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
+                       create_history: bool, cursor: int | None, gate: Gate | None = None,
+                       tracer: Tracer | None = None, trace_shared: bool = True) -> Script:
+    """The text of one transaction applying `batch` (and the gate, if any).
+
+    `create_history`: the history tables do not exist yet (only in a dry run: created inside it, rolled back
+    with everything else). `trace_shared`: the batch really is one transaction, so earlier files' locks
+    count; False in a dry run standing in for one transaction per file (each file judged by its own locks).
+    """
+    script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 40) + 1) << 20 if cursor else 0,
+                    cursor=cursor or 0)
+    script.add(SESSION_RESET
+               + f"SET LOCAL application_name = {literal(settings.tag)};\n"
+               + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
+               + f"SELECT pg_catalog.pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
+               + AFTER_LOCK)
+    if create_history:
+        script.add(history_tables(None))
+    carried = trace_shared and len(batch) > 1  # one file alone carries nothing from earlier files
+    if tracer is not None:
+        script.add(tracer.setup(batch, carried))
+    for m, migration in enumerate(batch):
+        script.add(settings.sql())
+        script.add(guard(migration.version) + start_row(migration))
+        if tracer is not None:
+            script.add(tracer.begin(migration, carried))
+        for s, statement in enumerate(migration.statements):
+            script.mark(migration, statement)
+            script.add(statement.text, migration, statement)
+            script.add("\n;\n")  # on its own line: a statement may end in a line comment
+            if tracer is not None:
+                script.add(tracer.step(m, s, statement))
+            if statement.resets_session:  # the file's RESET ALL took supadeploy's timeouts with it
+                script.add(settings.sql())
+        script.mark(migration, None)
+        script.add(SESSION_RESET + settings.sql())
+        script.add(history_row(migration))
+    versions = text_array([m.version for m in batch])
+    script.add(
+        "SELECT pg_catalog.set_config('supadeploy.result', pg_catalog.jsonb_build_object('applied', ("
+        "SELECT pg_catalog.jsonb_object_agg(version, duration_ms) FROM supabase_migrations.supadeploy_log "
+        f"WHERE version = ANY ({versions})), "
+        "'tables', (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public')"
+        + (f", 'trace', {tracer.result()}" if tracer is not None else "") +
+        ")::text, true);\n")
+    if gate is not None:
+        script.add(_gate(gate))
+    if dry_run:
+        script.add(ROLL_BACK_WITH_RESULT)
+    script.add("SELECT pg_catalog.current_setting('supadeploy.result')::jsonb AS result;\n")
+    return script
+
+
+def _gate(gate: Gate) -> str:
+    """Inside a deploy transaction: run the checks; any failure aborts it (GATE_FAILED, results in DETAIL)."""
+    return (gate.setup
+            + "SELECT pg_catalog.set_config('supadeploy.result', (pg_catalog.current_setting('supadeploy.result')"
+              f"::jsonb || pg_catalog.jsonb_build_object('gate', {gate.results}))::text, true);\n"
+            + gate.teardown
+            + f"""DO $sd_gate$
+BEGIN
+  IF pg_catalog.jsonb_path_exists(pg_catalog.current_setting('supadeploy.result')::jsonb,
+                                  {literal('$.gate' + gate.failed)}) THEN
+    RAISE EXCEPTION USING ERRCODE = '{GATE_FAILED}',
+      MESSAGE = 'supadeploy: assertions failed, the deploy was rolled back',
+      DETAIL = pg_catalog.current_setting('supadeploy.result');
+  END IF;
+END
+$sd_gate$;
+""")
+
+
+def guard(version: str) -> str:
+    """Under the lock: stop (changing nothing) if another deploy applied this version first."""
+    assert version.isdigit()  # the file name rule: safe inside the DO body
+    return (
+        "DO $sd_guard$\nBEGIN\n"
+        f"  IF EXISTS (SELECT 1 FROM supabase_migrations.schema_migrations WHERE version = '{version}') THEN\n"
+        f"    RAISE EXCEPTION USING ERRCODE = '{ALREADY_APPLIED}',\n"
+        f"      MESSAGE = 'supadeploy: migration {version} was applied by another deploy';\n"
+        "  END IF;\nEND\n$sd_guard$;\n"
+    )
+
+
+def start_row(migration: Migration) -> str:
+    """supadeploy's log row, written when a migration starts: its start time lives in a table, not a setting."""
+    return (
+        "INSERT INTO supabase_migrations.supadeploy_log (version, applied_at, duration_ms, fingerprint, tool) "
+        f"VALUES ({literal(migration.version)}, pg_catalog.clock_timestamp(), NULL, "
+        f"{literal(migration.fingerprint)}, {literal(TOOL)}) "
+        "ON CONFLICT (version) DO UPDATE SET applied_at = excluded.applied_at, duration_ms = NULL, "
+        "fingerprint = excluded.fingerprint, tool = excluded.tool;\n")
+
+
+def history_row(migration: Migration) -> str:
+    """The CLI's INSERT (version, name, statements), and the duration on supadeploy's log row."""
+    version = literal(migration.version)
+    return (
+        "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
+        f"VALUES ({version}, {literal(migration.name)}, {text_array(list(migration.history_statements))});\n"
+        "UPDATE supabase_migrations.supadeploy_log SET "
+        "duration_ms = (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000)::integer, "
+        f"applied_at = pg_catalog.clock_timestamp() WHERE version = {version};\n")
+
+
+def locked(body: str, lock_wait: str, tag: str | None = None) -> str:
+    """A short transaction of supadeploy's own under the deploy lock (history tables, progress rows)."""
+    return (SESSION_RESET
+            + (f"SET LOCAL application_name = {literal(tag)};\n" if tag else "")
+            + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
+            + f"SELECT pg_catalog.pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
+            + AFTER_LOCK + body)
+
+
+# --- after a lost answer or a failure --------------------------------------------
+
+def settle(tag: str) -> str:
+    """History, and whether a request with this tag is still running: one read."""
+    running = ("pg_catalog.jsonb_build_object('running', (SELECT count(*) FROM pg_catalog.pg_stat_activity "
+               f"WHERE application_name = {literal(tag)} AND pid <> pg_catalog.pg_backend_pid()))")
+    return read_history(extra=running)
+
+
+def diagnose(tables: list[str]) -> str:
+    """After a failure without a position: the cursor, who holds locks on `tables`, who holds the deploy lock."""
+    cursor = (f"CASE WHEN pg_catalog.to_regclass({literal(CURSOR)}) IS NOT NULL THEN "
+              f"pg_catalog.pg_sequence_last_value(pg_catalog.to_regclass({literal(CURSOR)})) END")
+    return (SESSION_RESET + f"SELECT pg_catalog.jsonb_build_object('cursor', {cursor}, "
+            f"'holders', {lock_holders(tables)}, 'advisory', {DEPLOY_LOCK_HOLDERS}) AS result;\n")
+
+
+# --- non-transactional files --------------------------------------------------------
+
+def session_lock(lock_wait: str) -> str:
+    """Hold the deploy lock for a whole file on a direct connection (its session lasts)."""
+    return (SESSION_RESET + f"SET lock_timeout = {literal(lock_wait)};\n"
+            f"SELECT pg_catalog.pg_advisory_lock({ADVISORY_LOCK_KEY});\n")
+
+
+def session_unlock() -> str:
+    return f"SELECT pg_catalog.pg_advisory_unlock({ADVISORY_LOCK_KEY});\n" + SESSION_RESET
+
+
+def session_timeouts(lock_timeout: str, statement_timeout: str) -> str:
+    return (f"SET lock_timeout = {literal(lock_timeout)};\n"
+            f"SET statement_timeout = {literal(statement_timeout)};\n")
+
+
+def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: bool) -> str:
+    """Under the lock: not applied yet, same content as any earlier partial run; answers `done`."""
+    version = literal(migration.version)
+    # A claim another deploy left: on a direct connection the session lock already excludes a live one;
+    # through the API a claim that has not moved for --lock-wait belongs to a deploy that was stopped.
+    stale = "true" if sticky_session else \
+        f"p.updated_at < pg_catalog.clock_timestamp() - {literal(lock_wait)}::interval"
+    body = (guard(migration.version)
+            + fill(CLAIM, VERSION=version, FINGERPRINT=literal(migration.fingerprint), RUN_ID=literal(run_id),
+                   STALE=stale, CHANGED_SINCE=CHANGED_SINCE, CLAIMED=CLAIMED)
+            + start_row(migration)
+            + "SELECT pg_catalog.jsonb_build_object('done', (SELECT done FROM supabase_migrations.supadeploy_progress "
+            f"WHERE version = {version})) AS result;\n")
+    return locked(body, lock_wait, run_id)
+
+
+def release(migration: Migration, run_id: str) -> str:
+    return (SESSION_RESET + "UPDATE supabase_migrations.supadeploy_progress SET run_id = '' WHERE version = "
+            f"{literal(migration.version)} AND run_id = {literal(run_id)};\n")
+
+
+def progress(migration: Migration, done: int) -> str:
+    return (SESSION_RESET + f"UPDATE supabase_migrations.supadeploy_progress SET done = {int(done)}, "
+            f"updated_at = pg_catalog.clock_timestamp() WHERE version = {literal(migration.version)};\n")
+
+
+def index_state(build: IndexBuild) -> str:
+    named = (f"(SELECT pg_catalog.jsonb_build_object('valid', x.indisvalid) FROM pg_catalog.pg_class i "
+             "JOIN pg_catalog.pg_index x ON x.indexrelid = i.oid "
+             f"WHERE i.relname = {literal(build.name)} AND i.relnamespace = t.relnamespace)" if build.name else "NULL")
+    return SESSION_RESET + fill(INDEX_STATE, NAMED=named, TABLE=literal(build.qualified_table))
+
+
+def drop_index(build: IndexBuild) -> str:
+    return f"DROP INDEX CONCURRENTLY IF EXISTS {build.qualified_name}"
+
+
+def finish(migration: Migration, run_id: str, lock_wait: str) -> str:
+    """History row only after the last statement, and never over an INVALID index the file built."""
+    checks = "".join(
+        f"""
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_class i JOIN pg_catalog.pg_index x ON x.indexrelid = i.oid
+             WHERE i.relname = {literal(b.name)} AND NOT x.indisvalid
+               AND i.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class
+                                     WHERE oid = pg_catalog.to_regclass({literal(b.qualified_table)}))) THEN
+    RAISE EXCEPTION USING ERRCODE = '{INVALID_INDEX}', MESSAGE = {literal(b.name)};
+  END IF;""" for b in migration.index_builds if b.name)
+    body = guard(migration.version)
+    if checks:
+        body += f"DO $sd_valid$\nBEGIN{checks}\nEND\n$sd_valid$;\n"
+    body += (history_row(migration)
+             + f"DELETE FROM supabase_migrations.supadeploy_progress WHERE version = {literal(migration.version)};\n")
+    return locked(body, lock_wait, run_id)

@@ -1,0 +1,73 @@
+"""The SQL text of the engine's requests, and where each statement sits in it (no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supadeploy.engine.migrations import parse_migration
+from supadeploy.engine.requests import (ALREADY_APPLIED, Gate, Settings, deploy_transaction, history_tables,
+                                         read_history)
+from supadeploy.locks.trace import LockTracer
+from supadeploy.sqltext import fill
+
+
+def migration(version: str, text: str):
+    return parse_migration(text.encode(), version, "m", Path(f"{version}_m.sql"), f"m/{version}_m.sql")
+
+
+SETTINGS = Settings("supadeploy:test", "10s", "5min")
+
+
+def test_every_statement_is_located_back_to_its_file_and_offset():
+    batch = [migration("000001", "create table a (id int);\n\nselect 1;\n"), migration("000002", "select 2;\n")]
+    script = deploy_transaction(batch, SETTINGS, "30s", dry_run=False, create_history=False, cursor=42)
+    text = script.text
+    for m in batch:
+        for statement in m.statements:
+            at = text.index(statement.text) + 1
+            located = script.locate(at + 3)
+            assert located is not None and located[0] is m and located[1] is statement and located[2] == 3
+    assert script.locate(1) is None  # supadeploy's own text before the first statement
+    assert text.count(ALREADY_APPLIED) == 2 and text.count("INSERT INTO supabase_migrations.schema_migrations") == 2
+    marks = [script.mark_at(script.base + i + 1) for i in range(len(script.marks))]
+    assert [m.statement.text if m and m.statement else None for m in marks] == [
+        "create table a (id int)", "select 1", None, "select 2", None]
+    assert script.mark_at(script.base) is None and script.mark_at(None) is None
+
+
+def test_no_cursor_no_marks_and_no_trace_without_a_tracer():
+    script = deploy_transaction([migration("000001", "select 1;")], SETTINGS, "30s", dry_run=True,
+                                create_history=True, cursor=None)
+    assert script.marks == [] and "setval" not in script.text and "sd_trace" not in script.text
+    assert "CREATE SCHEMA IF NOT EXISTS supabase_migrations" in script.text
+    assert "rolled back on purpose" in script.text
+
+
+def test_tracer_and_gate_are_placed_by_the_engine():
+    gate = Gate(setup="-- setup\n", results="'[]'::jsonb", failed="[*] ? (@.passed == false)", teardown="-- down\n")
+    script = deploy_transaction([migration("000001", "alter table a add column b int;")], SETTINGS, "30s",
+                                dry_run=False, create_history=False, cursor=None, gate=gate, tracer=LockTracer())
+    text = script.text
+    assert text.index("SELECT pg_temp.sd_trace_begin(") < text.index("alter table a") < text.index("SELECT pg_temp.sd_trace_step(")
+    assert text.index("-- setup") < text.index("'gate', '[]'::jsonb") < text.index("-- down") < text.index("SD003")
+
+
+def test_history_tables_leave_existing_columns_alone():
+    assert "ADD COLUMN" not in history_tables(("version", "statements", "name"))
+    assert history_tables(("version",)).count("ADD COLUMN IF NOT EXISTS") == 2
+    assert "supadeploy_progress" in history_tables(None)
+
+
+def test_read_history_names_sizes_and_blockers():
+    text = read_history(["public.items"], blockers=["public.items"])
+    assert "'blockers'" in text and text.count("public.items") == 2 and text.startswith("SET SESSION AUTHORIZATION")
+
+
+def test_fill_refuses_missing_and_unknown_placeholders():
+    assert fill("a @X@ b", X="1") == "a 1 b"
+    with pytest.raises(KeyError):
+        fill("a @X@ @Y@", X="1")
+    with pytest.raises(KeyError):
+        fill("a", X="1")
