@@ -40,6 +40,7 @@ class ApiTwin:
         self.faults: deque[str] = deque()
         self.counts: Counter[str] = Counter()
         self.queries = 0  # requests whose SQL reached the database
+        self.in_flight = 0  # requests being handled (one a client gave up on may still be running)
         self._lock = threading.Lock()
         self._window_start = time.monotonic()
         self._window_count = 0
@@ -56,7 +57,11 @@ class ApiTwin:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
-                    "queries": self.queries, "faults_left": list(self.faults)}
+                    "queries": self.queries, "faults_left": list(self.faults), "in_flight": self.in_flight}
+
+    def _flight(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
 
     @property
     def url(self) -> str:
@@ -154,6 +159,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"message": "Not Found"})
 
     def do_POST(self) -> None:  # noqa: N802
+        self.twin._flight(+1)
+        try:
+            self._post()
+        finally:
+            self.twin._flight(-1)
+
+    def _post(self) -> None:
         twin = self.twin
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/_twin/faults":
