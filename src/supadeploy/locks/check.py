@@ -30,17 +30,19 @@ def acknowledged(finding: LockFinding, text: str) -> bool:
     return any(is_acknowledged(name, text, finding.line, finding.statement_line) for name in names)
 
 
-def _statement_at(migration: Migration, line: int, column: int | None) -> int | None:
-    """The index of the statement a (1-based line, 0-based column) position falls in."""
-    if not migration.statements:
-        return None
-    starts = [0]
-    for number, char in enumerate(migration.text):
-        if char == "\n":
-            starts.append(number + 1)
-    offset = starts[min(line, len(starts)) - 1] + (column or 0)
-    index = bisect_right([s.offset for s in migration.statements], offset) - 1
-    return max(index, 0)
+class _Positions:
+    """Where a file's lines and statements start, computed once per file."""
+
+    def __init__(self, migration: Migration) -> None:
+        self.lines = [0] + [index + 1 for index, char in enumerate(migration.text) if char == "\n"]
+        self.statements = [s.offset for s in migration.statements]
+
+    def statement_at(self, line: int, column: int | None) -> int | None:
+        """The index of the statement a (1-based line, 0-based column) position falls in."""
+        if not self.statements:
+            return None
+        offset = self.lines[max(min(line, len(self.lines)), 1) - 1] + (column or 0)
+        return max(bisect_right(self.statements, offset) - 1, 0)
 
 
 def static(pending: list[Migration], major: int, scope: Scope | None = None) -> list[LockFinding]:
@@ -49,12 +51,15 @@ def static(pending: list[Migration], major: int, scope: Scope | None = None) -> 
     files = [m for m in pending if m.statements]
     found = squawk.run({m.display_path: m.text for m in files}, major)
     by_path = {m.display_path: m for m in files}
+    positions: dict[str, _Positions] = {}
     scope = scope or Scope(())
     for finding in found:
         migration = by_path.get(finding.file)
         if migration is None:
             continue
-        index = _statement_at(migration, finding.line, finding.column)
+        if finding.file not in positions:
+            positions[finding.file] = _Positions(migration)
+        index = positions[finding.file].statement_at(finding.line, finding.column)
         if index is not None:
             finding.statement_index = index
             finding.statement_line = migration.statements[index].line
