@@ -7,11 +7,12 @@ import os
 from ..checks.assertions import run as assertions
 from ..engine.apply import deploy
 from ..engine.blockers import locked_tables, refuse_behind_blockers
+from ..engine.failure import NOT_INSTALLED
 from ..engine.history import read_history
 from ..engine.migrations import Migration
 from ..engine.plan import Plan
 from ..engine.run import ApplyOptions, DeployOutcome, TxMode
-from ..errors import ConfigError
+from ..errors import ConfigError, MigrationFailed
 from ..locks.check import LockReview
 from ..locks.trace import LockTracer
 from ..model import AssertionResult, Level, MigrationStatus, Problem
@@ -56,6 +57,10 @@ def run(ctx: Context) -> None:
     with reporter.phase(f"{title} ({mode})"):
         try:
             outcome = deploy(ctx.target, ctx.migrations, ctx.plan_options, apply, hooks)
+        except MigrationFailed as exc:
+            if options.command == "plan" and (ctx.remote or not any(p.kind == NOT_INSTALLED for p in exc.problems)):
+                report.plan_summary = _failed_plan(ctx)
+            raise
         finally:
             hooks.stop_heartbeat()
             reporter.findings(locks.release_static())
@@ -135,6 +140,15 @@ def mode_words(tx_mode: str, pending: list[Migration]) -> str:
     outside = sum(1 for m in pending if not m.transactional)
     text = ("one transaction each" if tx_mode == TxMode.FILE else "in one transaction") + f" (tx-mode {tx_mode})"
     return text + (f", {outside} of them outside a transaction" if outside else "")
+
+
+def _failed_plan(ctx: Context) -> str:
+    """A plan that met a failing file: a deploy would stop there too."""
+    failed = next((m.file for m in ctx.reporter.report.migrations if m.status == MigrationStatus.FAILED), None)
+    where = f" at {failed}" if failed else ""
+    if ctx.remote:
+        return f"a deploy would fail{where} (above): fix it before deploying"
+    return f"the local replay failed{where} (above): a deploy would fail there too"
 
 
 def _honest_plan(ctx: Context, outcome: DeployOutcome) -> str:
