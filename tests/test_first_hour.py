@@ -72,6 +72,9 @@ def test_a_missing_migrations_dir_is_a_clear_error_that_names_the_target(run_cli
     assert "deploy on local PostgreSQL 17 (default): error" in local.out and " on : " not in local.out
     remote = run_cli("plan", "--db-url", "postgresql://someone@127.0.0.1:9/app", "--migrations-dir", "nope")
     assert remote.code == 2 and "plan on someone@127.0.0.1:9/app: error" in remote.out, remote.out
+    write(tmp_path / "bad", {"000001_a.sql": b"\xff not utf-8"})
+    bad_file = run_cli("deploy", "--migrations-dir", "bad")
+    assert bad_file.code == 2 and "deploy on local PostgreSQL 17 (default): error" in bad_file.out
 
 
 # --- an honest local plan and status ---------------------------------------------------------------------

@@ -86,6 +86,7 @@ def opened(options: Options, reporter: Reporter) -> Iterator[Context]:
         report.database = _label(settings)  # a run that stops at its inputs still names where it was going
         raise
     settings = replace(settings, project_root=layout.config_root)
+    report.database = _label(settings)  # named even when a file below turns out to be bad
     migrations = load_migrations(layout.migrations, display_root=layout.root)
     reporter.warnings(migrations.warnings)
     _check_target_version(options.target_version, migrations)
