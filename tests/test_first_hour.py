@@ -294,9 +294,15 @@ def _pull_request(tmp_path: Path, merge_commit: bool) -> Path:
     return repo
 
 
-@pytest.mark.parametrize("merge_commit", [False, True], ids=["branch", "merge commit"])
-def test_on_a_pull_request_only_its_files_are_news(run_cli, tmp_path, monkeypatch, merge_commit):
-    repo = _pull_request(tmp_path, merge_commit)
+@pytest.mark.parametrize("shape", ["branch", "merge commit", "fetch-depth 2"])
+def test_on_a_pull_request_only_its_files_are_news(run_cli, tmp_path, monkeypatch, shape):
+    repo = _pull_request(tmp_path, merge_commit=shape != "branch")
+    if shape == "fetch-depth 2":  # what actions/checkout leaves: the merge commit and its parents, no more
+        _git(repo, "branch", "-q", "pr-merge", "HEAD")
+        clone = tmp_path / "checkout"
+        subprocess.run(["git", "clone", "-q", "--depth", "2", "--branch", "pr-merge", f"file://{repo}", str(clone)],
+                       check=True)
+        repo = clone
     monkeypatch.chdir(repo)
     monkeypatch.setenv("GITHUB_BASE_REF", "main")
     result = run_cli("lint", "--format", "json")

@@ -3,7 +3,9 @@
 Files already on the base branch are history: replayed, never reported again. The base is found the way
 the checkout left it: the merge commit GitHub checks out for a pull request has the base branch's head
 as its first parent (actions/checkout needs `fetch-depth: 2` for it to be there); else the event's base
-sha or `origin/$GITHUB_BASE_REF`, compared from their merge base (`fetch-depth: 0`). A pull request is
+sha or `origin/$GITHUB_BASE_REF`, compared from their merge base (`fetch-depth: 0`). A file is news when
+its bytes differ from the base commit's (git's blob id), so uncommitted and new files count too. The
+checkout is read directly (gitobjects.py): the action's image has no git program. A pull request is
 recognised by GITHUB_BASE_REF (pull_request and pull_request_target events) or a merge group's base sha;
 outside GitHub, setting GITHUB_BASE_REF=main asks the same question of a local branch.
 """
@@ -12,8 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ from ..layout import Layout
 from ..locks.scope import Scope
 from ..model import Level, Problem
 from .context import Context
+from .gitobjects import GitError, Repository, blob_id
 
 TITLE = "Pull request files"
 
@@ -55,65 +56,48 @@ def on_pull_request(env: Mapping[str, str] | None = None) -> bool:
     return bool(env.get("GITHUB_BASE_REF") or _event_base(env))
 
 
-class _Git:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.binary = shutil.which("git")
-
-    def __call__(self, *args: str) -> str | None:
-        """git's output, or None when it fails (no repository, an object the shallow checkout lacks)."""
-        if self.binary is None:
-            return None
-        try:
-            done = subprocess.run([self.binary, "-c", "safe.directory=*", "-C", str(self.folder), *args],
-                                  capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout if done.returncode == 0 else None
-
-
-def _base_commit(git: _Git, env: Mapping[str, str]) -> str | None:
+def _base_commit(repo: Repository, head: str, env: Mapping[str, str]) -> str | None:
     """The commit the pull request is compared with (see the module's docstring)."""
-    if git("rev-parse", "--verify", "-q", "HEAD^2^{commit}") and (first := git("rev-parse", "HEAD^1")):
-        return first.strip()
+    parents = repo.parents(head)
+    if len(parents) >= 2:  # the merge commit GitHub makes for a pull request: the base is its first parent
+        return parents[0]
     for candidate in (_event_base(env), f"origin/{env['GITHUB_BASE_REF']}" if env.get("GITHUB_BASE_REF") else None,
                       env.get("GITHUB_BASE_REF")):
-        if not candidate or not git("rev-parse", "--verify", "-q", f"{candidate}^{{commit}}"):
-            continue
-        merge_base = git("merge-base", candidate, "HEAD")
-        return merge_base.strip() if merge_base else candidate
+        base = repo.resolve(candidate) if candidate else None
+        if base is not None:
+            return repo.merge_base(base, head) or base  # too shallow for a merge base: more is reported, not less
     return None
 
 
-def _changed(layout: Layout, git: _Git, env: Mapping[str, str]) -> Changes | str:
+def _changed(layout: Layout, env: Mapping[str, str]) -> Changes | str:
     """The changes, or why they cannot be known."""
-    if git.binary is None:
-        return "git is not installed where supadeploy runs"
-    top = git("rev-parse", "--show-toplevel")
-    if top is None:
-        return f"{layout.shown(layout.migrations)}/ is not in a git checkout"
-    base = _base_commit(git, env)
-    if base is None:
-        return ("the base branch's commit is not in the checkout: give actions/checkout `fetch-depth: 2` (the "
-                "pull request's merge commit and its base) or `fetch-depth: 0`")
-    folder = str(layout.migrations)
-    listed = git("diff", "--name-only", "-z", "--no-renames", "--diff-filter=d", base, "--", folder)
-    untracked = git("ls-files", "-z", "--others", "--exclude-standard", "--full-name", "--", folder)
-    if listed is None or untracked is None:
-        return f"git could not compare with {base[:12]}"
-    names = [name for name in (listed + untracked).split("\0") if name]
-    return Changes(frozenset(layout.shown(Path(top.strip()) / name) for name in names), base[:12])
+    try:
+        repo = Repository.find(layout.migrations.resolve())
+        if repo is None:
+            return f"{layout.shown(layout.migrations)}/ is not in a git checkout"
+        head = repo.resolve("HEAD")
+        base = _base_commit(repo, head, env) if head else None
+        if base is None:
+            return ("the base branch's commit is not in the checkout: give actions/checkout `fetch-depth: 2` (the "
+                    "pull request's merge commit and its base) or `fetch-depth: 0`")
+        folder = layout.migrations.resolve().relative_to(repo.top.resolve()).as_posix()
+        before = repo.folder(base, folder)
+    except (GitError, OSError, ValueError) as exc:
+        return f"its git checkout could not be read ({exc})"
+    changed = [path for path in sorted(layout.migrations.iterdir()) if path.is_file() and not path.is_symlink()
+               and before.get(path.name) != blob_id(path.read_bytes())]
+    return Changes(frozenset(layout.shown(path) for path in changed), base[:12])
 
 
 def pull_request_changes(layout: Layout, env: Mapping[str, str] | None = None) -> tuple[Changes | None,
                                                                                         Problem | None]:
     """The pull request's migration files (the working tree's, against the base: uncommitted and new files
-    count too); (None, None) when the run is not for a pull request, and (None, a warning) when the base
+    count too); (None, None) when the run is not for a pull request, and (None, a notice) when the base
     cannot be compared: then every file is news."""
     env = os.environ if env is None else env
     if not on_pull_request(env):
         return None, None
-    found = _changed(layout, _Git(layout.migrations), env)
+    found = _changed(layout, env)
     if isinstance(found, str):
         return None, Problem(f"on a pull request, but {found}: lock findings are reported for every pending "
                              "file, not only the pull request's", title=TITLE)
