@@ -235,6 +235,20 @@ def test_the_same_statement_tells_the_same_story_in_every_mode(production, run_c
     assert production.history() == ["000001", "000002", "000003"]
 
 
+def test_a_file_outside_a_transaction_tells_the_same_story_in_every_mode(production, run_cli, tmp_path):
+    """Never traced: squawk speaks for it, sized by production in every mode that has credentials."""
+    outside = "-- supadeploy: transaction=false\ncreate index items_amount_idx on public.items (amount);\n"
+    folder = write(tmp_path / "m", {"000001_items.sql": PRODUCTION, "000002_index.sql": outside})
+    args = ["--db-url", production.dsn, "--migrations-dir", folder, "--format", "json", "--no-assertions"]
+    expected = [("squawk/require-concurrent-index-creation", "000002_index.sql", 2, "public.items", None, "notice")]
+    runs = {"plan": run_cli("plan", "--no-dry-run", *args), "dry run": run_cli("plan", *args),
+            "deploy": run_cli("deploy", "--yes", *args)}
+    for mode, result in runs.items():
+        assert result.code == 0, (mode, result.out, result.err)
+        assert _findings(result) == expected, mode  # squawk says warning; 30,000 rows in production say notice
+        assert result.json["findings"][0]["size_source"] == "production", mode
+
+
 def test_squawk_findings_honour_allow_and_the_terminal_prints_the_rule_id(production, run_cli, tmp_path):
     outside = "-- supadeploy: transaction=false\n\ncreate index items_amount_idx on public.items (amount);\n"
     folder = write(tmp_path / "m", {"000001_items.sql": PRODUCTION, "000002_index.sql": outside})
@@ -311,11 +325,12 @@ def test_on_a_pull_request_only_its_files_are_news(run_cli, tmp_path, monkeypatc
     # 000002's index on items is history; the new table is nobody's; items' CHECK is the news
     assert [(f["rule"], f["file"], f["line"]) for f in result.json["findings"]] == [
         ("scan-under-lock", "supabase/migrations/20240103000000_pr.sql", 3)]
-    every = run_cli("lint", "--format", "json", "--migrations-dir", "supabase/migrations")
-    monkeypatch.delenv("GITHUB_BASE_REF")
-    outside = run_cli("lint", "--format", "json")
-    assert every.json["findings"] == result.json["findings"]
-    assert outside.json["findings"] == []  # a new database: every table is the deploy's own
+    if shape == "branch":  # the same from a folder given on the command line; and outside a pull request
+        given = run_cli("lint", "--format", "json", "--migrations-dir", "supabase/migrations")
+        monkeypatch.delenv("GITHUB_BASE_REF")
+        outside = run_cli("lint", "--format", "json")
+        assert given.json["findings"] == result.json["findings"]
+        assert outside.json["findings"] == []  # a new database: every table is the deploy's own
 
 
 def test_a_pull_request_whose_base_is_not_in_the_checkout_says_so(run_cli, tmp_path, monkeypatch):

@@ -36,7 +36,7 @@ def run(ctx: Context) -> None:
         locks.scope = lock_scope(ctx, plan.pending, reported)
         static = locks.check_static([m for m in plan.pending if locks.scope.reports(m.display_path)],
                                     plan.history.server_version_num)
-        if ctx.remote and not ctx.dry_run and locks.provisional_tables():  # ranked as a dry run's trace would
+        if ctx.remote and locks.provisional_tables():  # ranked as the trace would rank them, in every mode
             static = locks.resize_static(read_history(ctx.target, sizes=locks.provisional_tables()).sizes)
         if not ctx.dry_run and locks.over(static):
             reporter.findings(locks.release_static())
