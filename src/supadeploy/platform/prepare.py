@@ -1,0 +1,49 @@
+"""`supadeploy platform prepare [MAJOR...]`: everything the local replay needs, ahead of time.
+
+Downloads and verifies PostgreSQL for each major, fetches or builds its real extensions into the
+user's cache (retrying any that failed before, e.g. once a compiler is installed), and installs the
+stand-ins. The image and CI run it at build time so a replay downloads nothing; a user may run it
+once after `pip install`, or let the first replay do the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import catalog, provision
+from .binaries import SUPPORTED_MAJORS, Binaries, cache_root, ensure, from_system
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One prepared major: its tree and the verdict for every extension the catalog knows for it."""
+
+    binaries: Binaries
+    real: tuple[str, ...]
+    missing: tuple[catalog.Verdict, ...]
+
+    def summary(self) -> str:
+        origin = "installed" if self.binaries.source == "debian" else self.binaries.version
+        line = (f"PostgreSQL {self.binaries.major} ({origin}): {self.binaries.root}; real: "
+                f"{', '.join(self.real) or 'none'}; stand-ins: {', '.join(catalog.stand_ins_for(self.binaries.major))}")
+        for verdict in self.missing:
+            line += f"\n  {verdict.name}: {verdict.kind.value}" + (f" ({verdict.detail})" if verdict.detail else "")
+        return line
+
+
+def prepare(majors: list[int] | None = None, progress: Progress | None = None,
+            system: list[int] | None = None) -> list[Prepared]:
+    """Prepare each major (default: all supported), and installed Debian/Ubuntu majors given in `system`."""
+    done = [_describe(ensure(major, progress, retry=True)) for major in (majors or list(SUPPORTED_MAJORS))]
+    done += [_describe(from_system(major)) for major in system or []]
+    return done
+
+
+def _describe(found: Binaries) -> Prepared:
+    wanted = [recipe.extension for recipe in catalog.recipes_for(found.major)]
+    real = tuple(name for name in wanted if found.has_extension(name))
+    missing = tuple(provision.explain_missing(cache_root(), name, found.major) for name in wanted if name not in real)
+    return Prepared(found, real, missing)
