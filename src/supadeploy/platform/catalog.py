@@ -84,14 +84,13 @@ NOT_ON_HOSTED: dict[int, frozenset[str]] = {
 }
 # Needs a stand-in only where its dependency is real.
 REQUIRES = {"index_advisor": "hypopg"}
-# Enabled on every new hosted project of that major before the first migration, with their schemas.
-PREINSTALLED: dict[int, tuple[tuple[str, str], ...]] = {
-    15: (("uuid-ossp", "extensions"), ("pgcrypto", "extensions"), ("pg_stat_statements", "extensions"),
-         ("pgsodium", "pgsodium"), ("pg_graphql", "graphql"), ("supabase_vault", "vault")),
-    17: (("uuid-ossp", "extensions"), ("pgcrypto", "extensions"), ("pg_stat_statements", "extensions"),
-         ("pg_graphql", "graphql"), ("supabase_vault", "vault")),
-}
-PREINSTALLED[18] = PREINSTALLED[17]
+# Enabled on a hosted project before the first migration, with their schemas: supabase/postgres
+# migrations/db/init-scripts (uuid-ossp, pgcrypto, pg_stat_statements in `extensions`) and migrations
+# 20220404205710 (pg_graphql) and 20221207154255 (pgsodium 3.1.x, then supabase_vault), run on every major.
+PREINSTALLED: dict[int, tuple[tuple[str, str], ...]] = {major: (
+    ("uuid-ossp", "extensions"), ("pgcrypto", "extensions"), ("pg_stat_statements", "extensions"),
+    ("pgsodium", "pgsodium"), ("pg_graphql", "graphql"), ("supabase_vault", "vault"),
+) for major in (15, 17, 18)}
 # Why a real extension is missing from a replay: its explanation, per extension, for the verdict.
 UNAVAILABLE_WHY = {
     "wrappers": "Supabase's foreign data wrappers (Rust) reach outside services; no faithful local build exists",

@@ -31,7 +31,7 @@ from . import catalog, debs, downloads, elf
 Progress = Callable[[str], None]
 # pgvector's own Makefile flags (portable: no -march=native, the cache may move between machines).
 VECTOR_CFLAGS = ("-O2", "-fPIC", "-ftree-vectorize", "-fassociative-math", "-fno-signed-zeros",
-                 "-fno-trapping-math", "-fvisibility=hidden")
+                 "-fno-trapping-math")
 COMPILERS = ("cc", "gcc", "clang")
 
 
@@ -105,6 +105,8 @@ def install(builds: dict[str, Path], extension_dir: Path, library_dir: Path) -> 
 
 
 def _provide_one(recipe: catalog.Recipe, cache: Path, folder: Path, progress: Progress | None) -> None:
+    if recipe.how == "build":
+        find_compiler()  # before any download: say what to install at once
     work = Path(tempfile.mkdtemp(prefix=f".{recipe.key}-", dir=folder.parent))
     try:
         files = [downloads.fetch(item, cache, progress) for item in recipe.artifacts]
