@@ -143,6 +143,7 @@ declare
 begin
   if pgmq._belongs_to_pgmq(q) then
     execute format('alter extension pgmq drop table pgmq.%I', q);
+    execute format('alter extension pgmq drop sequence pgmq.%I', q || '_msg_id_seq');
   end if;
   if pgmq._belongs_to_pgmq(a) then
     execute format('alter extension pgmq drop table pgmq.%I', a);
