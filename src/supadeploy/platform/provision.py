@@ -199,10 +199,16 @@ def _run(command: list[str]) -> None:
 
 
 def _check_complete(recipe: catalog.Recipe, staging: Path) -> None:
-    if not (staging / "lib" / f"{recipe.extension}.so").exists() or \
-            not (staging / "extension" / f"{recipe.extension}.control").exists():
+    """The artifact holds the library, control file and install script of the pinned version."""
+    control = staging / "extension" / f"{recipe.extension}.control"
+    if not (staging / "lib" / f"{recipe.extension}.so").exists() or not control.exists():
         raise TargetError(f"the pinned {recipe.how} for {recipe.extension} {recipe.version} has no library or "
                           "control file")
+    version = re.search(r"default_version\s*=\s*'([^']+)'", control.read_text())
+    if version is None or version.group(1) != recipe.version or \
+            not (staging / "extension" / f"{recipe.extension}--{recipe.version}.sql").exists():
+        raise TargetError(f"the pinned {recipe.how} for {recipe.extension} holds version "
+                          f"{version.group(1) if version else '?'}, not {recipe.version}")
 
 
 def _fit_to_glibc(library: Path) -> None:

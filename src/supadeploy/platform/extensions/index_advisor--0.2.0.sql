@@ -1,10 +1,12 @@
 -- supadeploy's index_advisor: plans the query (a prepared statement, so $1… work), gives every column of
 -- the tables the plan reads a hypothetical B-tree index (hypopg), plans again, and reports the indexes
 -- the new plan uses with the costs before and after. Errors come back in `errors`, as index_advisor does.
+-- Plans are generic (parameters stay parameters) and the statement is prepared anew for each plan, so
+-- the second one sees the hypothetical indexes.
 create function @extschema@.index_advisor(query text)
 returns table (startup_cost_before jsonb, startup_cost_after jsonb, total_cost_before jsonb,
                total_cost_after jsonb, index_statements text[], errors text[])
-language plpgsql volatile as $fn$
+language plpgsql volatile set plan_cache_mode = force_generic_plan as $fn$
 declare
   statement_name text := 'supadeploy_index_advisor';
   hypopg_schema text := (select extnamespace::regnamespace::text from pg_catalog.pg_extension
@@ -28,6 +30,7 @@ begin
     from pg_catalog.pg_prepared_statements p, unnest(p.parameter_types) where p.name = statement_name;
     explain_sql := format('explain (format json) execute %I%s', statement_name, arguments);
     execute explain_sql into before;
+    execute format('deallocate %I', statement_name);
     for candidate in
       select distinct format('create index on %I.%I (%I)', n.nspname, c.relname, a.attname) as ddl
       from jsonb_path_query(before, '$.**."Relation Name"') as r(name)
@@ -41,6 +44,7 @@ begin
     loop
       execute format('select %I.hypopg_create_index($1)', hypopg_schema) using candidate.ddl;
     end loop;
+    execute format('prepare %I as %s', statement_name, btrim(btrim(query), ';'));
     execute explain_sql into after;
     execute format('select coalesce(array_agg(distinct %1$I.hypopg_get_indexdef(h.indexrelid)), ''{}'')
                     from %1$I.hypopg() h where $1::text like ''%%'' || h.indexname || ''%%''', hypopg_schema)
