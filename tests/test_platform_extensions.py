@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from supadeploy.errors import TargetError
-from supadeploy.platform import catalog, debs, downloads, elf, extension_verdict, provision
+from supadeploy.platform import (
+    catalog,
+    debs,
+    downloads,
+    elf,
+    extension_verdict,
+    provision,
+)
 from supadeploy.platform.binaries import cache_root, ensure
 from supadeploy.platform.catalog import Kind
 
@@ -84,7 +91,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         server: _Server = self.server  # type: ignore[assignment]
         server.requests += 1
         self.send_response(200)
@@ -122,8 +129,8 @@ def test_a_verified_download_is_cached_and_announced(loopback, tmp_path):
     item = downloads.Pinned("package y", url, hashlib.sha256(loopback.body).hexdigest(), len(loopback.body))
     seen: list[str] = []
     first = downloads.fetch(item, tmp_path, seen.append)
-    assert first.read_bytes() == loopback.body and seen == ["downloading package y (9 kB) from 127.0.0.1:"
-                                                            f"{loopback.server_address[1]}"]
+    announced = f"downloading package y (9 kB) from 127.0.0.1:{loopback.server_address[1]}"
+    assert first.read_bytes() == loopback.body and seen == [announced]
     assert downloads.fetch(item, tmp_path, seen.append) == first and loopback.requests == 1
 
 
@@ -135,8 +142,8 @@ def test_a_debian_13_module_is_relinked_only_for_the_c23_parsers(tmp_path):
     assert elf.required_glibc(library) == (2, 38)
     assert elf.relink_c23(library) == 1
     assert elf.required_glibc(library) < (2, 36)
-    symbols = subprocess.run(["objdump", "-T", str(library)], capture_output=True, text=True).stdout \
-        if shutil.which("objdump") else ""
+    symbols = subprocess.run(["objdump", "-T", str(library)], capture_output=True, text=True,
+                             check=False).stdout if shutil.which("objdump") else ""
     assert "__isoc23" not in symbols
     assert elf.relink_c23(library) == 0  # nothing left to do
 
