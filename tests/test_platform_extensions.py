@@ -42,7 +42,7 @@ def test_what_15_offers_but_the_replay_lacks_is_not_available_locally(name):
     assert verdict.kind is Kind.UNAVAILABLE and not verdict.fails_on_hosted
     assert verdict.title == "Not available in the local replay"
     message = verdict.message("local PostgreSQL 15 (--pg-major)")
-    assert "may well deploy on a hosted project" in message and "vector, hypopg" in message
+    assert "may well deploy on a hosted project" in message and "vector, postgis, hypopg" in message
 
 
 @pytest.mark.parametrize("major", [15, 17])
@@ -153,7 +153,7 @@ def test_prepare_says_what_each_major_has():
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any(line.startswith("PostgreSQL 15") and "real: vector, hypopg" in line and "pgjwt" in line
+    assert any(line.startswith("PostgreSQL 15") and "real: vector, postgis, hypopg" in line and "pgjwt" in line
                for line in lines)
     assert any(line.startswith("PostgreSQL 17") and "real: vector, hypopg" in line and "pgjwt" not in line
                for line in lines)

@@ -30,11 +30,11 @@ import platform as host
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from collections.abc import Callable, Iterator
 
 from ..errors import ConfigError, TargetError
 from . import catalog, downloads, provision
@@ -102,6 +102,16 @@ class Binaries:
 
     def has_extension(self, name: str) -> bool:
         return (self.extension_dir / f"{name}.control").exists()
+
+    def environment(self) -> dict[str, str]:
+        """What the server needs to find the private libraries and data some extensions bring (PostGIS)."""
+        env: dict[str, str] = {}
+        if (self.root / "private-lib").is_dir():
+            inherited = os.environ.get("LD_LIBRARY_PATH")
+            env["LD_LIBRARY_PATH"] = str(self.root / "private-lib") + (f":{inherited}" if inherited else "")
+        if (self.root / "private-share" / "proj").is_dir():
+            env["PROJ_DATA"] = env["PROJ_LIB"] = str(self.root / "private-share" / "proj")
+        return env
 
 
 def platform_key() -> str:
@@ -312,7 +322,7 @@ def prepare(root: Path, major: int, progress: Progress | None = None, retry: boo
             continue  # a real build of it is here: keep it
         target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
     builds = provision.provide(cache_root(), major, progress, retry)
-    provision.install(builds, extensions, _library_dir(root))
+    provision.install(builds, root, extensions, _library_dir(root), progress)
     for control in extensions.glob("*.control"):
         name = control.name[:-len(".control")]
         text = control.read_text()

