@@ -3,10 +3,9 @@
 Pieces, in order: roles (once per cluster); then per database: the foundation
 (grants, `extensions` with what hosted projects pre-install), auth (GoTrue's
 tables), storage (the Storage API's), realtime, database webhooks and the
-GraphQL schema, supautils' extension overrides (an event trigger), the
-extensions every new project of that major has enabled (catalog.PREINSTALLED:
-pgsodium too on 15), and Supabase's
-default privileges on `public` (optional: newer projects may switch them off).
+GraphQL schema, the extensions every hosted project has enabled
+(catalog.PREINSTALLED: pgsodium, pg_graphql and supabase_vault besides the
+ones in `extensions`), and Supabase's default privileges on `public` (optional: newer projects may switch them off).
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     from .cluster import Cluster
 
 ROLES = "bootstrap_roles.sql"
-DATABASE_PIECES = ("bootstrap_database.sql", "auth.sql", "storage.sql", "realtime.sql", "functions.sql",
-                   "extension_overrides.sql")
+DATABASE_PIECES = ("bootstrap_database.sql", "auth.sql", "storage.sql", "realtime.sql", "functions.sql")
 DEFAULT_PRIVILEGES = "default_privileges.sql"
 
 

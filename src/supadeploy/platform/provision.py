@@ -96,9 +96,8 @@ def install(builds: dict[str, Path], root: Path, extension_dir: Path, library_di
     installed = []
     for name, folder in sorted(builds.items()):
         control = folder / "extension" / f"{name}.control"
-        target = extension_dir / f"{name}.control"
-        if not control.exists() or (target.exists() and target.read_bytes() == control.read_bytes()):
-            continue  # installed already (or an image that kept only the build's `.ready` stamp)
+        if not control.exists():
+            continue  # an image that kept only the build's `.ready` stamp: installed at build time
         if (folder / "private").is_dir():
             missing = [m for library in (folder / "lib").iterdir()
                        for m in unresolved(library, [folder / "private", library_dir, library_dir.parent])]
@@ -121,7 +120,16 @@ def install(builds: dict[str, Path], root: Path, extension_dir: Path, library_di
 
 
 def _copy_tree(source: Path, destination: Path) -> None:
-    shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
+    """Copy files and links of `source` over `destination`, replacing what is there (never in place)."""
+    for item in sorted(source.rglob("*")):
+        target = destination / item.relative_to(source)
+        if item.is_dir() and not item.is_symlink():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        shutil.copy2(item, target, follow_symlinks=False)
 
 
 def _provide_one(recipe: catalog.Recipe, cache: Path, folder: Path, progress: Progress | None) -> None:

@@ -132,3 +132,13 @@ grant usage on schema cron to postgres with grant option;
 grant select on cron.job to postgres with grant option;
 grant select, delete on cron.job_run_details to postgres with grant option;
 grant execute on all functions in schema cron to postgres with grant option;
+
+-- supautils on hosted projects (`extensions_parameter_overrides = '{"pg_cron":{"schema":"pg_catalog"}}'`,
+-- supabase/postgres supautils.conf.j2) puts pg_cron in pg_catalog whatever schema CREATE EXTENSION names.
+-- The script runs as the bootstrap superuser (a trusted extension), so it moves its own catalog row there
+-- and drops the dependency on the schema it was created in (pg_catalog is never recorded as one).
+update pg_catalog.pg_extension set extnamespace = 'pg_catalog'::regnamespace where extname = 'pg_cron';
+delete from pg_catalog.pg_depend
+where classid = 'pg_catalog.pg_extension'::regclass
+  and objid = (select oid from pg_catalog.pg_extension where extname = 'pg_cron')
+  and refclassid = 'pg_catalog.pg_namespace'::regclass;
