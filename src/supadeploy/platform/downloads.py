@@ -21,6 +21,7 @@ from ..errors import TargetError
 
 Progress = Callable[[str], None]
 DEBIAN = "https://deb.debian.org/debian"
+DEBIAN_SECURITY = "https://deb.debian.org/debian-security"
 # A progress line at most this often (seconds) while bytes arrive.
 PROGRESS_EVERY = 2.0
 
@@ -33,6 +34,10 @@ class Pinned:
     url: str
     sha256: str
     size: int
+    # Other places the same bytes are served from, tried in order when one answers 404 or cannot be
+    # reached: a Debian security update moves from debian-security to the main archive at the next
+    # point release.
+    mirrors: tuple[str, ...] = ()
 
     @property
     def filename(self) -> str:
@@ -40,7 +45,11 @@ class Pinned:
 
 
 def debian(path: str, sha256: str, size: int, name: str = "") -> Pinned:
-    """A file of Debian's archive (`pool/main/...`), by its path and the digest its signed index gives."""
+    """A file of Debian's archive (`pool/main/...`), by its path and the digest its signed index gives.
+    A security update (`pool/updates/...`) is also looked for where the next point release puts it."""
+    if path.startswith("pool/updates/"):
+        return Pinned(name or path.rsplit("/", 1)[1], f"{DEBIAN_SECURITY}/{path}", sha256, size,
+                      (f"{DEBIAN}/{path.replace('pool/updates/', 'pool/', 1)}",))
     return Pinned(name or path.rsplit("/", 1)[1], f"{DEBIAN}/{path}", sha256, size)
 
 
@@ -56,9 +65,17 @@ def fetch(item: Pinned, cache: Path, progress: Progress | None = None) -> Path:
         return target
     folder.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(prefix=".part-", dir=folder)
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as out:
-            digest = stream(item.url, item.name, item.size, out, progress, "sha256").hexdigest()
+        digest = ""
+        for number, url in enumerate((item.url, *item.mirrors)):
+            try:
+                with open(partial, "wb") as out:
+                    digest = stream(url, item.name, item.size, out, progress, "sha256").hexdigest()
+                break
+            except TargetError:
+                if number == len(item.mirrors):
+                    raise
         if digest != item.sha256:
             raise TargetError(f"{item.url} does not match its pinned sha256 ({digest} instead of {item.sha256}); "
                               "nothing was unpacked. A mirror or proxy may have changed it")
