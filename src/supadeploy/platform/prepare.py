@@ -64,8 +64,12 @@ def link_duplicates(folder: Path) -> int:
         if not os.access(path.parent, os.W_OK):
             continue
         staged = path.with_name(path.name + ".link")
-        os.link(first, staged)
-        os.replace(staged, path)
+        try:
+            os.link(first, staged)
+            os.replace(staged, path)
+        except OSError:  # a filesystem without hard links: keep the copies
+            staged.unlink(missing_ok=True)
+            continue
         saved += key[0]
     return saved
 
