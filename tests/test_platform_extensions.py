@@ -181,3 +181,17 @@ def test_the_downloads_are_pinned_to_https_and_sha256():
         for item in recipe.artifacts:
             assert item.url.startswith("https://") and len(item.sha256) == 64 and item.size > 0
     assert Path(downloads.__file__).read_text().count("verify=ssl.create_default_context()") == 1
+
+
+def test_identical_libraries_of_two_trees_are_stored_once(tmp_path):
+    from supadeploy.platform.prepare import link_duplicates
+
+    for tree in ("15", "17"):
+        (tmp_path / tree / "lib").mkdir(parents=True)
+        (tmp_path / tree / "lib" / "libicudata.so.60").write_bytes(b"icu" * 1000)
+        (tmp_path / tree / "lib" / f"only{tree}.so").write_bytes(tree.encode())
+        (tmp_path / tree / "lib" / "vector.control").write_text("same")  # not a library: never linked
+    assert link_duplicates(tmp_path) == 3000
+    assert (tmp_path / "15/lib/libicudata.so.60").samefile(tmp_path / "17/lib/libicudata.so.60")
+    assert not (tmp_path / "15/lib/vector.control").samefile(tmp_path / "17/lib/vector.control")
+    assert link_duplicates(tmp_path) == 0
