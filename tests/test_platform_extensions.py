@@ -4,6 +4,7 @@ by `python -m supadeploy.platform prepare` (scripts/test.sh) and are read from t
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import http.server
 import shutil
@@ -195,3 +196,71 @@ def test_identical_libraries_of_two_trees_are_stored_once(tmp_path):
     assert (tmp_path / "15/lib/libicudata.so.60").samefile(tmp_path / "17/lib/libicudata.so.60")
     assert not (tmp_path / "15/lib/vector.control").samefile(tmp_path / "17/lib/vector.control")
     assert link_duplicates(tmp_path) == 0
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[tuple[Path, str, Path, Path]]:
+    """A Debian-shaped archive on loopback, its InRelease signed by a throwaway key: (root, url, keyring, gnupg)."""
+    if not (shutil.which("gpg") and shutil.which("gpgv")):
+        pytest.skip("gpg and gpgv are needed to sign a test archive")
+    root, gnupg = tmp_path / "archive", tmp_path / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    gpg = ["gpg", "--homedir", str(gnupg), "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    subprocess.run([*gpg, "--quick-gen-key", "archive <archive@example.invalid>", "ed25519", "sign", "never"],
+                   check=True, capture_output=True)
+    keyring = tmp_path / "keyring.gpg"
+    keyring.write_bytes(subprocess.run([*gpg, "--export"], check=True, capture_output=True).stdout)
+    deb = b"the successor package"
+    (root / "pool/main/x/xpkg").mkdir(parents=True)
+    (root / "pool/main/x/xpkg/xpkg_1.1_amd64.deb").write_bytes(deb)
+    stanza = (f"Package: xpkg\nVersion: 1.1\nArchitecture: amd64\nFilename: pool/main/x/xpkg/xpkg_1.1_amd64.deb\n"
+              f"Size: {len(deb)}\nSHA256: {hashlib.sha256(deb).hexdigest()}\n")
+    import lzma
+
+    packages = lzma.compress(f"Package: other\nVersion: 1\n\n{stanza}\n".encode())
+    (root / "dists/bookworm/main/binary-amd64").mkdir(parents=True)
+    (root / "dists/bookworm/main/binary-amd64/Packages.xz").write_bytes(packages)
+    release = (f"Suite: stable\nCodename: bookworm\nSHA256:\n {hashlib.sha256(packages).hexdigest()} {len(packages)} "
+               "main/binary-amd64/Packages.xz\n")
+    (root / "dists/bookworm/Release").write_text(release)
+    subprocess.run([*gpg, "--clearsign", "--output", str(root / "dists/bookworm/InRelease"),
+                    str(root / "dists/bookworm/Release")], check=True, capture_output=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined, method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield root, f"http://127.0.0.1:{server.server_address[1]}", keyring, gnupg
+    finally:
+        server.shutdown()
+        server.server_close()
+        subprocess.run(["gpgconf", "--homedir", str(gnupg), "--kill", "gpg-agent"], capture_output=True, check=False)
+
+
+def test_a_package_gone_from_the_archive_is_replaced_through_the_signed_index(archive, tmp_path, monkeypatch):
+    from supadeploy.platform import debindex
+
+    root, url, keyring, _ = archive
+    monkeypatch.setattr(debindex, "DEBIAN_KEYRING", keyring)
+    monkeypatch.setattr(downloads, "DEBIAN_SECURITY", f"{url}/security")  # no security suite here: 404
+    pinned = downloads.Pinned("xpkg", f"{url}/pool/main/x/xpkg/xpkg_1.0_amd64.deb", "1" * 64, 10, suite="bookworm")
+    seen: list[str] = []
+    got = downloads.fetch(pinned, tmp_path / "cache", seen.append)
+    assert got.read_bytes() == b"the successor package"
+    assert any("left Debian's archive" in line for line in seen)
+    (root / "dists/bookworm/InRelease").unlink()  # the successor is remembered: no second look-up
+    assert downloads.fetch(pinned, tmp_path / "cache") == got
+
+
+def test_an_index_not_signed_by_the_archive_keys_is_refused(archive, tmp_path, monkeypatch):
+    from supadeploy.platform import debindex
+
+    _, url, _, _ = archive
+    other = tmp_path / "other-keyring.gpg"
+    other.write_bytes(b"")  # an empty keyring: nobody's signature is valid
+    monkeypatch.setattr(debindex, "DEBIAN_KEYRING", other)
+    monkeypatch.setattr(downloads, "DEBIAN_SECURITY", f"{url}/security")
+    pinned = downloads.Pinned("xpkg", f"{url}/pool/main/x/xpkg/xpkg_1.0_amd64.deb", "1" * 64, 10, suite="bookworm")
+    with pytest.raises(TargetError, match="valid signature of Debian's archive keys"):
+        downloads.fetch(pinned, tmp_path / "cache")
+    assert not list((tmp_path / "cache" / "downloads").glob("*xpkg*"))

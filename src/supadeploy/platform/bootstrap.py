@@ -39,11 +39,11 @@ def sql(name: str) -> str:
     return resources.files("supadeploy.platform").joinpath("sql", name).read_text(encoding="utf-8")
 
 
-def bootstrap_cluster(cluster: "Cluster") -> None:
+def bootstrap_cluster(cluster: Cluster) -> None:
     _run(cluster, ROLES, sql(ROLES), "postgres")
 
 
-def bootstrap_database(cluster: "Cluster", name: str, default_privileges: bool = True) -> None:
+def bootstrap_database(cluster: Cluster, name: str, default_privileges: bool = True) -> None:
     pieces = [(piece, sql(piece)) for piece in DATABASE_PIECES]
     pieces.append(("preinstalled extensions", preinstalled(cluster.major)))
     if default_privileges:
@@ -52,7 +52,7 @@ def bootstrap_database(cluster: "Cluster", name: str, default_privileges: bool =
         _run(cluster, piece, text, name)
 
 
-def _run(cluster: "Cluster", piece: str, text: str, dbname: str) -> None:
+def _run(cluster: Cluster, piece: str, text: str, dbname: str) -> None:
     import psycopg
 
     from ..errors import TargetError

@@ -99,7 +99,7 @@ RECIPES: dict[tuple[str, int], Recipe] = {r: v for r, v in (((v.extension, v.maj
     Recipe("vector", "0.8.0", 15, "build", (HEADERS_15, PGVECTOR_SOURCE), "0.8.0"),
     Recipe("vector", "0.8.0", 17, "deb", (debian(
         "pool/main/p/pgvector/postgresql-17-pgvector_0.8.0-1_amd64.deb",
-        "6e8a457eb252617b66cf7b2908c736127eae43703fffec94492ac131ca921515", 261480),), "0.8.0"),
+        "6e8a457eb252617b66cf7b2908c736127eae43703fffec94492ac131ca921515", 261480, suite="trixie"),), "0.8.0"),
     Recipe("vector", "0.8.6", 18, "wheel", (WHEEL_18,), "0.8.0"),
     Recipe("postgis", "3.3.2", 15, "postgis", POSTGIS_15, "3.3.7"),
     Recipe("hypopg", "1.3.1", 15, "deb", (debian(
@@ -107,7 +107,7 @@ RECIPES: dict[tuple[str, int], Recipe] = {r: v for r, v in (((v.extension, v.maj
         "92b898008162782ac6dd29081031455c3dc9ff088b88e33b430cb04c7c5705cb", 69544),), "1.4.1"),
     Recipe("hypopg", "1.4.1", 17, "deb", (debian(
         "pool/main/h/hypopg/postgresql-17-hypopg_1.4.1-2+b1_amd64.deb",
-        "c377a3e5336665819567430d44095621d8e260fbd1f1c78b59a8ccaa04a0d8f8", 74160),), "1.4.1"),
+        "c377a3e5336665819567430d44095621d8e260fbd1f1c78b59a8ccaa04a0d8f8", 74160, suite="trixie"),), "1.4.1"),
 ))}
 
 # supadeploy's stand-ins (platform/extensions/): same objects and signatures, nothing leaves the machine.

@@ -155,7 +155,7 @@ class Cluster:
         assert self.root is not None
         return self.root / "data"
 
-    def start(self) -> "Cluster":
+    def start(self) -> Cluster:
         from .bootstrap import bootstrap_cluster
 
         base = temp_root()
@@ -240,7 +240,7 @@ class Cluster:
             raise TargetError(f"{program} failed ({result.returncode}): "
                               f"{(result.stderr or result.stdout).strip()[-2000:]}\n{self.log()}".strip())
 
-    def __enter__(self) -> "Cluster":
+    def __enter__(self) -> Cluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -38,19 +38,24 @@ class Pinned:
     # reached: a Debian security update moves from debian-security to the main archive at the next
     # point release.
     mirrors: tuple[str, ...] = ()
+    # A Debian binary package's suite (bookworm, trixie): when every URL answers 404, its successor is
+    # looked up in that suite's signed index (debindex.py).
+    suite: str = ""
 
     @property
     def filename(self) -> str:
         return self.url.rsplit("/", 1)[1].split("#", 1)[0]
 
 
-def debian(path: str, sha256: str, size: int, name: str = "") -> Pinned:
+def debian(path: str, sha256: str, size: int, name: str = "", suite: str = "bookworm") -> Pinned:
     """A file of Debian's archive (`pool/main/...`), by its path and the digest its signed index gives.
-    A security update (`pool/updates/...`) is also looked for where the next point release puts it."""
+    A security update (`pool/updates/...`) is also looked for where the next point release puts it;
+    a binary package (`.deb`) that has left the archive is replaced by its successor in `suite`."""
+    suite = suite if path.endswith(".deb") else ""
     if path.startswith("pool/updates/"):
         return Pinned(name or path.rsplit("/", 1)[1], f"{DEBIAN_SECURITY}/{path}", sha256, size,
-                      (f"{DEBIAN}/{path.replace('pool/updates/', 'pool/', 1)}",))
-    return Pinned(name or path.rsplit("/", 1)[1], f"{DEBIAN}/{path}", sha256, size)
+                      (f"{DEBIAN}/{path.replace('pool/updates/', 'pool/', 1)}",), suite)
+    return Pinned(name or path.rsplit("/", 1)[1], f"{DEBIAN}/{path}", sha256, size, (), suite)
 
 
 def downloads_dir(cache: Path) -> Path:
@@ -58,7 +63,23 @@ def downloads_dir(cache: Path) -> Path:
 
 
 def fetch(item: Pinned, cache: Path, progress: Progress | None = None) -> Path:
-    """The verified file, from the cache or downloaded now (atomically: a partial file is never kept)."""
+    """The verified file, from the cache or downloaded now (atomically: a partial file is never kept);
+    a Debian package that has left the archive is replaced by its verified successor (debindex.py)."""
+    try:
+        return _fetch(item, cache, progress)
+    except Gone:
+        if not item.suite:
+            raise
+        from .debindex import replacement
+
+        return _fetch(replacement(item, cache, progress), cache, progress)
+
+
+class Gone(TargetError):
+    """Every URL of a pinned artifact answered 404."""
+
+
+def _fetch(item: Pinned, cache: Path, progress: Progress | None) -> Path:
     folder = downloads_dir(cache)
     target = folder / f"{item.sha256[:16]}-{item.filename}"
     if target.exists() and _sha256(target) == item.sha256:
@@ -105,9 +126,10 @@ def stream(url: str, name: str, size: int, out: BinaryIO, progress: Progress | N
     try:
         with client, client.stream("GET", url) as response:
             if response.status_code != 200:
-                raise TargetError(f"could not download {name}: {url} answered {response.status_code}"
-                                  + (" (the pinned version may have left the archive: a newer supadeploy pins "
-                                     "the current one)" if response.status_code == 404 else ""))
+                raise (Gone if response.status_code == 404 else TargetError)(
+                    f"could not download {name}: {url} answered {response.status_code}"
+                    + (" (the pinned version may have left the archive: a newer supadeploy pins the current one)"
+                       if response.status_code == 404 else ""))
             for chunk in response.iter_bytes(1 << 16):
                 digest.update(chunk)
                 out.write(chunk)
