@@ -103,7 +103,8 @@ def install(builds: dict[str, Path], root: Path, extension_dir: Path, library_di
                        for m in unresolved(library, [folder / "private", library_dir, library_dir.parent])]
             if missing:
                 reason = f"its libraries {', '.join(missing)} cannot be found here (ldd)"
-                (folder.parent / f"{name}.failed").write_text(reason + "\n")
+                with contextlib.suppress(OSError):
+                    (folder.parent / f"{name}.failed").write_text(reason + "\n")
                 if progress:
                     progress(f"{name} is not installed in {root}: {reason}")
                 continue
@@ -117,7 +118,8 @@ def install(builds: dict[str, Path], root: Path, extension_dir: Path, library_di
             shutil.copy2(item, destination)
         for item in (folder / "extension").iterdir():
             shutil.copy2(item, extension_dir / item.name)
-        (folder.parent / f"{name}.failed").unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            (folder.parent / f"{name}.failed").unlink(missing_ok=True)
         installed.append(name)
     return installed
 
