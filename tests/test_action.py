@@ -197,7 +197,7 @@ def load_entrypoint():
 
 
 def test_argument_parsing_imports_nothing_heavy(workspace):
-    code = ("import sys, runpy; sys.argv = ['entrypoint.py']; ns = runpy.run_path(sys.argv[0] and %r); "
+    code = ("import sys, runpy; sys.argv = ['entrypoint.py']; ns = runpy.run_path(sys.argv[0] and %r); "  # noqa: UP031
             "env = {'INPUT_COMMAND': 'deploy', 'INPUT_PROJECT-REF': %r, 'INPUT_ACCESS-TOKEN': %r, "
             "'GITHUB_WORKSPACE': %r}; argv = ns['cli_arguments'](env); "
             "from supadeploy.cli import build_parser; build_parser().parse_args(argv); "

@@ -40,6 +40,10 @@ COMMANDS: tuple[Command, ...] = (
                     "by production when credentials are given",
             "supadeploy lint --project-ref abcdefghijklmnopqrst     # sizes from production, nothing applied there"),
 )
+# Commands about supadeploy itself, not a database: no target, no migrations folder.
+PLATFORM = Command("platform", "prepare the local replay ahead of time (`platform prepare [MAJOR...]`): PostgreSQL of "
+                               "each major with its real extensions, downloaded, verified and cached, or built once",
+                   "supadeploy platform prepare 15 17                  # what the image and CI do at build time")
 COMMAND_NAMES = tuple(c.name for c in COMMANDS)
 ALL = COMMAND_NAMES
 DEPLOYING = ("plan", "deploy")
@@ -191,6 +195,8 @@ class Options:
     junit: Path | None = None
     pr_comment: Path | None = None
     no_color: bool = False
+    majors: tuple[int, ...] = ()  # platform prepare: the majors (none: every supported one)
+    system_majors: tuple[int, ...] = ()  # platform prepare --system: installed Debian/Ubuntu majors
 
     def value(self, name: str, dry_run: bool = False) -> Any:
         """An option's value, or the table's default for it (a dry run's own, when it has one)."""
