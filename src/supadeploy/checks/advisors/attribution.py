@@ -43,6 +43,8 @@ def _blamed(finding: Finding, ledger: Ledger, blame: Blame) -> list[Event]:
     events = [e for key in keys for e in ledger.history(key) if e.change in blame.changes]
     if Change.GRANT in blame.changes and blame.target in (Target.RELATION, Target.FUNCTION):
         events += _schema_grants(keys, ledger, "table" if blame.target is Target.RELATION else "function")
+    if blame.grantees is not None:
+        events = [e for e in events if e.change is not Change.GRANT or e.grantees & blame.grantees]
     return events
 
 

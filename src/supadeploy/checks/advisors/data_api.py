@@ -60,7 +60,8 @@ def reload_sql(ledger: Ledger, exposed: Iterable[str]) -> str | None:
 
 
 def expected_objects(ledger: Ledger, exposed: Iterable[str]) -> list[ApiObject]:
-    """What the deployed migrations (the ledger of those only) created in exposed schemas that PostgREST serves."""
+    """What the deployed migrations (the ledger of those only) created in exposed schemas that PostgREST serves:
+    relations (not partitions), their columns and columns added to existing tables, functions it can call."""
     schemas = set(exposed)
     found: list[ApiObject] = []
     for key, events in ledger.events.items():
@@ -68,11 +69,11 @@ def expected_objects(ledger: Ledger, exposed: Iterable[str]) -> list[ApiObject]:
             continue
         if key[0] == "relation" and ledger.kinds.get(key) in EXPOSED_KINDS:
             found.append(ApiObject(key[1], key[2], ledger.kinds[key]))
-        elif key[0] == "column" and ledger.kinds.get(("relation", key[1], key[2])) in EXPOSED_KINDS:
+        elif key[0] == "column" and ledger.kinds.get(("relation", key[1], key[2]), "table") in EXPOSED_KINDS:
             found.append(ApiObject(key[1], key[2], "column", key[3]))
     found += [ApiObject(f.schema, f.name, "function") for key, f in ledger.functions.items()
               if f.rpc and f.schema in schemas and key in ledger.events]
-    return sorted(set(found), key=lambda o: (o.schema, o.name, o.kind != "column", o.column or ""))
+    return sorted(set(found), key=lambda o: (o.schema, o.name, o.kind == "column", o.column or ""))
 
 
 def missing_from_openapi(document: Any, expected: Iterable[ApiObject], schema: str) -> list[ApiObject]:

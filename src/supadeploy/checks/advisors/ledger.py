@@ -53,6 +53,7 @@ class Event:
     change: Change
     file: str
     line: int
+    grantees: frozenset[str] = frozenset()  # a GRANT's roles ("public" for PUBLIC)
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,14 @@ class Ledger:
 
     # -- recording -------------------------------------------------------------
 
-    def _event(self, change: Change, context: _Context) -> Event:
+    def _event(self, change: Change, context: _Context, grantees: frozenset[str] = frozenset()) -> Event:
         self._seq += 1
-        return Event(self._seq, change, context.file, context.line)
+        return Event(self._seq, change, context.file, context.line, grantees)
 
-    def note(self, key: Key, change: Change, context: _Context, fresh: bool = False) -> None:
+    def note(self, key: Key, change: Change, context: _Context, fresh: bool = False,
+             grantees: frozenset[str] = frozenset()) -> None:
         """An event on `key`; `fresh` starts its history over (a create after a drop we could not see)."""
-        event = self._event(change, context)
+        event = self._event(change, context, grantees)
         if fresh or key not in self.events:
             self.events[key] = [event]
         else:
@@ -547,18 +549,26 @@ def _define(ledger: Ledger, node: Node, context: _Context) -> None:
 
 
 def _grant(ledger: Ledger, node: Node, context: _Context) -> None:
+    """GRANT (a REVOKE never causes a finding: not recorded), with the roles it grants to."""
+    if not node.get("is_grant"):
+        return
     kind, target = node.get("objtype", ""), node.get("targtype", "")
+    grantees = frozenset(_grantee(g.get("RoleSpec") or {}) for g in node.get("grantees") or ())
     if target == "ACL_TARGET_ALL_IN_SCHEMA":
         what = "table" if kind == "OBJECT_TABLE" else "function" if kind in FUNCTION_KINDS else ""
         for schema in _strings(node.get("objects")) if what else ():
-            ledger.note(("schema-grant", schema, what), Change.GRANT, context)
+            ledger.note(("schema-grant", schema, what), Change.GRANT, context, grantees=grantees)
         return
     for item in node.get("objects") or ():
         if kind == "OBJECT_TABLE" and "RangeVar" in item:
-            ledger.note(_relation_key(ledger, item["RangeVar"], context), Change.GRANT, context)
+            ledger.note(_relation_key(ledger, item["RangeVar"], context), Change.GRANT, context, grantees=grantees)
         elif kind in FUNCTION_KINDS and "ObjectWithArgs" in item:
             for key in _function_keys(ledger, item["ObjectWithArgs"], context):
-                ledger.note(key, Change.GRANT, context)
+                ledger.note(key, Change.GRANT, context, grantees=grantees)
+
+
+def _grantee(role: Node) -> str:
+    return "public" if role.get("roletype") == "ROLESPEC_PUBLIC" else str(role.get("rolename") or "")
 
 
 def _create_extension(ledger: Ledger, node: Node, context: _Context) -> None:

@@ -58,17 +58,22 @@ class Change(StrEnum):
     OPTIONS = "options"  # alter view ... set (security_invoker ...)
 
 
+API_ROLES = frozenset({"anon", "authenticated", "public"})
+
+
 @dataclass(frozen=True)
 class Blame:
     """Which statements a lint blames: the last one, in migration order, that made one of
-    `changes` to one of the finding's objects of kind `target`."""
+    `changes` to one of the finding's objects of kind `target`; a GRANT counts only when it
+    grants to one of `grantees` (None: to anyone), since only those can cause the finding."""
 
     target: Target
     changes: frozenset[Change]
+    grantees: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, target: Target, *changes: Change) -> Blame:
-        return cls(target, frozenset(changes))
+    def of(cls, target: Target, *changes: Change, grantees: frozenset[str] | None = None) -> Blame:
+        return cls(target, frozenset(changes), grantees)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A SECURITY DEFINER function in an exposed schema callable without signing in (/rest/v1/rpc)."
 REMEDIATION = DOCS + "0028_anon_security_definer_function_executable"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.FUNCTION, Change.CREATE, Change.ALTER, Change.GRANT),)
+BLAME = (
+    Blame.of(Target.FUNCTION, Change.CREATE, Change.ALTER, Change.GRANT, grantees=frozenset({"anon", "public"})),
+)
 
 _FUNCTION = "create function public.promote(target uuid) returns void language sql security definer\n" \
             "  set search_path = '' as 'select null';\n"

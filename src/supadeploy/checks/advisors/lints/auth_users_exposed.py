@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "auth_users_exposed"
@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A view or materialized view over auth.users that anon or authenticated can read through the Data API."
 REMEDIATION = DOCS + "0002_auth_users_exposed"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, Change.OWNER, Change.OPTIONS),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, Change.OWNER, Change.OPTIONS, grantees=API_ROLES),)
 
 FIXTURES = (
     Fixture("fires on a view of auth.users in public",

@@ -12,7 +12,10 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A SECURITY DEFINER function in an exposed schema callable by every signed-in user (/rest/v1/rpc)."
 REMEDIATION = DOCS + "0029_authenticated_security_definer_function_executable"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.FUNCTION, Change.CREATE, Change.ALTER, Change.GRANT),)
+BLAME = (
+    Blame.of(Target.FUNCTION, Change.CREATE, Change.ALTER, Change.GRANT,
+             grantees=frozenset({"authenticated", "public"})),
+)
 
 _FUNCTION = "create function public.promote(target uuid) returns void language sql security definer\n" \
             "  set search_path = '' as 'select null';\n"

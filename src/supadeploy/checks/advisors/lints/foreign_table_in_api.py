@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "foreign_table_in_api"
@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A foreign table that anon or authenticated can read through the Data API; it ignores RLS."
 REMEDIATION = DOCS + "0017_foreign_table_in_api"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, grantees=API_ROLES),)
 
 _SERVER = "create extension postgres_fdw with schema extensions;\n" \
           "create server elsewhere foreign data wrapper postgres_fdw options (dbname 'nowhere');\n" \

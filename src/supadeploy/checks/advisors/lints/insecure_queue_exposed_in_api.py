@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "insecure_queue_exposed_in_api"
@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A queue table (pgmq) readable by anon or authenticated without RLS while pgmq_public is exposed."
 REMEDIATION = DOCS + "0019_insecure_queue_exposed_in_api"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.RLS, Change.GRANT),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.RLS, Change.GRANT, grantees=API_ROLES),)
 
 _QUEUE = "create extension pgmq;\nselect pgmq.create('jobs');\n" \
          "grant usage on schema pgmq to anon;\ngrant select on pgmq.q_jobs to anon;\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "materialized_view_in_api"
@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A materialized view that anon or authenticated can read through the Data API."
 REMEDIATION = DOCS + "0016_materialized_view_in_api"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, grantees=API_ROLES),)
 
 FIXTURES = (
     Fixture("fires on a materialized view in public",

@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A table, view or foreign table visible in the GraphQL schema to anyone with the public anon key."
 REMEDIATION = DOCS + "0026_pg_graphql_anon_table_exposed"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, grantees=frozenset({"anon", "public"})),)
 
 FIXTURES = (
     Fixture("fires on a table anon may select, even one column of it",

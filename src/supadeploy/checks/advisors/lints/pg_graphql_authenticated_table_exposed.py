@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A table, view or foreign table visible in the GraphQL schema to every signed-in user."
 REMEDIATION = DOCS + "0027_pg_graphql_authenticated_table_exposed"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, grantees=frozenset({"authenticated", "public"})),)
 
 FIXTURES = (
     Fixture("fires on a table authenticated may select, even one column of it",

@@ -12,7 +12,10 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A public bucket with a broad SELECT policy on storage.objects, letting clients list all its files."
 REMEDIATION = DOCS + "0025_public_bucket_allows_listing"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.POLICY, Change.CREATE, Change.ALTER), Blame.of(Target.BUCKET, Change.CREATE, Change.ALTER))
+BLAME = (
+    Blame.of(Target.POLICY, Change.CREATE, Change.ALTER),
+    Blame.of(Target.BUCKET, Change.CREATE, Change.ALTER),
+)
 
 _BUCKETS = "insert into storage.buckets (id, name, public) values ('avatars', 'avatars', true),\n" \
            "  ('private-docs', 'private-docs', false);\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "rls_disabled_in_public"
@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A table in a schema the Data API exposes, readable by anon or authenticated, without RLS."
 REMEDIATION = DOCS + "0013_rls_disabled_in_public"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.RLS, Change.GRANT),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.RLS, Change.GRANT, grantees=API_ROLES),)
 
 FIXTURES = (
     Fixture("fires on a new table in public", "create table public.profile (id uuid primary key, name text);",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "security_definer_view"
@@ -12,7 +12,7 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A view without security_invoker: it applies its creator's permissions and RLS, not the caller's."
 REMEDIATION = DOCS + "0010_security_definer_view"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, Change.OWNER, Change.OPTIONS),)
+BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, Change.OWNER, Change.OPTIONS, grantees=API_ROLES),)
 
 _TABLE = "create table public.post (id bigint primary key, body text);\n" \
          "alter table public.post enable row level security;\n"

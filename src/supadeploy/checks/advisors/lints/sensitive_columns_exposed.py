@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Blame, Category, Change, Fixture, Level, Target
+from ..model import API_ROLES, Blame, Category, Change, Fixture, Level, Target
 from ._sql import DOCS, beside
 
 ID = "sensitive_columns_exposed"
@@ -12,7 +12,10 @@ CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A table the Data API serves without RLS whose columns look like credentials or personal data."
 REMEDIATION = DOCS + "0023_sensitive_columns_exposed"
 SQL = beside(__name__)
-BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.RLS, Change.GRANT), Blame.of(Target.COLUMN, Change.CREATE))
+BLAME = (
+    Blame.of(Target.RELATION, Change.CREATE, Change.RLS, Change.GRANT, grantees=API_ROLES),
+    Blame.of(Target.COLUMN, Change.CREATE),
+)
 
 FIXTURES = (
     Fixture("fires on password and api_key columns",
