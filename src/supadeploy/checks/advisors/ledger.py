@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -442,7 +442,8 @@ def _set_schema(ledger: Ledger, node: Node, context: _Context) -> None:
             ledger.move(key, ("function", schema, key[2], key[3]))
             ledger.note(("function", schema, key[2], key[3]), Change.ALTER, context)
     elif kind == "OBJECT_EXTENSION":
-        ledger.note(("extension", _strings([node.get("object") or {}])[0]), Change.ALTER, context)
+        for name in _strings([node.get("object") or {}]):
+            ledger.note(("extension", name), Change.ALTER, context)
 
 
 def _alter_owner(ledger: Ledger, node: Node, context: _Context) -> None:
@@ -455,7 +456,7 @@ def _index(ledger: Ledger, node: Node, context: _Context) -> None:
     table = _relation_key(ledger, node.get("relation") or {}, context)
     name = node.get("idxname")
     if not name:
-        columns = [e["IndexElem"].get("name") or "expr" for e in node.get("indexParams") or () if "IndexElem" in e]
+        columns = [_index_column(e["IndexElem"]) for e in node.get("indexParams") or () if "IndexElem" in e]
         label = "pkey" if node.get("primary") else "key" if node.get("isconstraint") else "idx"
         name = object_name(table[2], "_".join(columns) or None, label)
     key = ("index", table[1], name)
@@ -463,6 +464,15 @@ def _index(ledger: Ledger, node: Node, context: _Context) -> None:
         return
     ledger.note(key, Change.CREATE, context, fresh=True)
     ledger._index_table[key] = table
+
+
+def _index_column(element: Node) -> str:
+    """How PostgreSQL names an index column in a default index name: the column, a function's name, or expr."""
+    if element.get("name"):
+        return str(element["name"])
+    call = (element.get("expr") or {}).get("FuncCall")
+    names = _strings(call.get("funcname")) if call else []
+    return names[-1] if names else "expr"
 
 
 def _policy(ledger: Ledger, node: Node, context: _Context, change: Change) -> None:
@@ -482,6 +492,8 @@ def _alter_policy(ledger: Ledger, node: Node, context: _Context) -> None:
 def _drop(ledger: Ledger, node: Node, context: _Context) -> None:
     kind = node.get("removeType", "")
     for item in node.get("objects") or ():
+        if "List" in item and not _strings(item["List"].get("items")):
+            continue
         if kind in RELATION_KINDS and "List" in item:
             schema, name = _split(_strings(item["List"].get("items")))
             ledger.forget(ledger.resolve("relation", schema, (name,), context))
@@ -678,7 +690,3 @@ _HANDLERS: dict[str, Handler] = {kind: _unwrap(handler, kind) for kind, handler 
     "AlterRoleSetStmt": _alter_role_set, "CreateSchemaStmt": _create_schema_stmt,
 }.items()}
 
-
-def walk_keys(ledger: Ledger, kind: str) -> Iterator[Key]:
-    """Every key of one kind, in no particular order."""
-    return (key for key in ledger.events if key[0] == kind)
