@@ -302,9 +302,14 @@ def test_a_fixed_finding_is_reported_as_fixed(db: Database, second_db: Database)
                         "create policy own on public.notes for select to authenticated using (true);\n",
                         "000002_rls.sql")
     _replay(second_db, [first])
+    second_db.query("create table public.made_by_hand (id int primary key)")  # production only
     _replay(db, [first, second])
-    verdict = assess(advise(PostgresTarget(db.dsn), [first, second]), {}, production=run(PostgresTarget(second_db.dsn)))
+    verdict = assess(advise(PostgresTarget(db.dsn), [first, second]), {}, production=run(PostgresTarget(second_db.dsn)),
+                     pending=Ledger.of([second]))
     assert [f.key for f in verdict.fixed] == ["rls_disabled_in_public:public.notes"] and verdict.ok
+    assert {f.key for f in verdict.unseen} == {"rls_disabled_in_public:public.made_by_hand",
+                                               "pg_graphql_anon_table_exposed:public.made_by_hand",
+                                               "pg_graphql_authenticated_table_exposed:public.made_by_hand"}
 
 
 def test_without_credentials_only_the_pending_files_findings_count(db: Database) -> None:

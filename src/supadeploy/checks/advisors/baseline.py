@@ -18,7 +18,10 @@ from enum import StrEnum
 
 from ...errors import ConfigError
 from ...locks import acknowledged_rules
+from .attribution import locate
+from .ledger import Ledger
 from .model import Finding, Level
+from .query import all_lints
 
 THRESHOLDS = ("info", "warning", "error", "none")
 DEFAULT_THRESHOLD = "error"
@@ -41,8 +44,9 @@ class Assessed:
 @dataclass(frozen=True)
 class Verdict:
     assessed: tuple[Assessed, ...]
-    fixed: tuple[Finding, ...]  # production has them, the replay no longer does
-    threshold: str
+    fixed: tuple[Finding, ...]  # production has them; the replay, where the pending migrations changed them, not
+    unseen: tuple[Finding, ...]  # production has them, the replay not, and no pending migration touched them:
+    threshold: str  # what the local platform differs in (extension versions, the platform's own roles)
 
     @property
     def failing(self) -> list[Finding]:
@@ -78,18 +82,23 @@ def acknowledged(finding: Finding, sources: Mapping[str, str]) -> bool:
 
 
 def assess(findings: Iterable[Finding], sources: Mapping[str, str], threshold: str = DEFAULT_THRESHOLD,
-           production: Iterable[Finding] | None = None, pending_files: Collection[str] | None = None) -> Verdict:
+           production: Iterable[Finding] | None = None, pending_files: Collection[str] | None = None,
+           pending: Ledger | None = None) -> Verdict:
     """Judge the replay's findings against production's (or, without it, against the pending files).
 
     `sources` maps a migration's display path to its text (for acknowledgements); `pending_files` are the
-    display paths of the migrations this run applies."""
+    display paths of the migrations this run applies; `pending` is their ledger, which tells a finding
+    they fixed from one the replay cannot see."""
     check_threshold(threshold)
     found = list(findings)
     baseline = {f.key: f for f in production} if production is not None else None
     assessed = tuple(_judge(f, sources, threshold, baseline, pending_files) for f in found)
     keys = {f.key for f in found}
-    fixed = tuple(f for key, f in (baseline or {}).items() if key not in keys)
-    return Verdict(assessed, fixed, threshold)
+    gone = [f for key, f in (baseline or {}).items() if key not in keys]
+    lints = all_lints()
+    touched = [pending is None or locate(f, pending, lints[f.lint].BLAME) is not None for f in gone]
+    return Verdict(assessed, tuple(f for f, t in zip(gone, touched) if t),
+                   tuple(f for f, t in zip(gone, touched) if not t), threshold)
 
 
 def _judge(finding: Finding, sources: Mapping[str, str], threshold: str,
