@@ -149,11 +149,14 @@ def test_one_request_through_the_management_api_answers_what_a_direct_connection
     assert [f.as_dict() for f in through_api] == [f.as_dict() for f in direct] and len(direct) > 30
 
 
-def test_read_only_user_sees_the_same_findings_in_a_read_only_transaction(db: Database) -> None:
+def test_read_only_user_sees_the_same_findings_and_a_role_without_storage_no_error(db: Database) -> None:
     _replay(db, _shaped())
     as_postgres = run(PostgresTarget(db.dsn), SHAPED_EXPOSED)
     read_only = db.cluster.dsn(db.name, "supabase_read_only_user") + "?options=-c%20default_transaction_read_only%3Don"
     assert [f.key for f in run(PostgresTarget(read_only), SHAPED_EXPOSED)] == [f.key for f in as_postgres]
+    # a role that may not read storage.buckets (authenticator does not inherit anon's grants): no error, no bucket
+    other = run(PostgresTarget(db.cluster.dsn(db.name, "authenticator")), SHAPED_EXPOSED)
+    assert {f.key for f in as_postgres} - {f.key for f in other} == {"public_bucket_allows_listing:storage.avatars/avatars"}
 
 
 def test_query_runs_where_storage_and_pg_graphql_are_not_installed(db: Database) -> None:

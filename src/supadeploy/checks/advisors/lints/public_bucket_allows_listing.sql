@@ -1,10 +1,20 @@
 -- A public Storage bucket with a broad SELECT policy on storage.objects: public object URLs work without
 -- one, and with it any client can list every file in the bucket. storage.buckets is read through
--- table_to_xml so that the query still runs where Storage is not installed.
-with bucket as (
+-- table_to_xml so that the query still runs where Storage is not installed, or not readable.
+with buckets_table as (
+    select rel.oid
+    from pg_catalog.pg_class as rel
+    join pg_catalog.pg_namespace as nsp on nsp.oid = rel.relnamespace
+    where nsp.nspname = 'storage'
+        and rel.relname = 'buckets'
+        and pg_catalog.has_schema_privilege(nsp.oid, 'USAGE')
+        and pg_catalog.has_table_privilege(rel.oid, 'SELECT')
+),
+bucket as (
     select b.id, b.name
-    from xmltable('/*/row'
-        passing pg_catalog.table_to_xml(pg_catalog.to_regclass('storage.buckets'), true, false, '')
+    from buckets_table
+    cross join lateral xmltable('/*/row'
+        passing pg_catalog.table_to_xml(buckets_table.oid::pg_catalog.regclass, true, false, '')
         columns id pg_catalog.text path 'id', name pg_catalog.text path 'name', public pg_catalog.bool path 'public'
     ) as b
     where b.public
