@@ -227,7 +227,8 @@ def test_ledger_follows_renames_schema_moves_drops_and_search_path() -> None:
         _migration("select pg_catalog.set_config('search_path', 'app', false);\n"
                    "alter table items enable row level security;\n"
                    "create index on items (id);\n"
-                   "create table gone (id int);\n", "000002_b.sql"),
+                   "create table gone (id int);\n"
+                   "reset all;\ncreate table after_reset (id int);\n", "000002_b.sql"),
     ])
     items = ledger.history(("relation", "app", "items"))
     assert [(e.change.value, e.file, e.line) for e in items] == [
@@ -237,6 +238,7 @@ def test_ledger_follows_renames_schema_moves_drops_and_search_path() -> None:
     assert [(e.file, e.line) for e in ledger.history(("relation", "app", "gone"))] == [
         ("supabase/migrations/000002_b.sql", 4)]  # created in app (the path), the dropped one forgotten
     assert ("relation", "public", "gone") not in ledger.events and ledger.touched >= {"public", "app"}
+    assert ("relation", "public", "after_reset") in ledger.events
 
 
 def test_functions_match_across_type_spellings_and_overloads() -> None:

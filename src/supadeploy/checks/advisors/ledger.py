@@ -647,6 +647,8 @@ def _path(value: str) -> tuple[str, ...]:
 
 
 def _variable_set(ledger: Ledger, node: Node, context: _Context) -> None:
+    if node.get("kind") == "VAR_RESET_ALL":
+        context.path = DEFAULT_SEARCH_PATH
     if node.get("name") != "search_path":
         return
     if node.get("kind") == "VAR_SET_VALUE":
