@@ -97,8 +97,8 @@ def _migration(text: str, name: str = "000001_x.sql") -> Migration:
 
 def _finding(lint: str, level: Level = Level.ERROR, file: str | None = "m.sql", line: int = 1,
              schema: str = "public", obj: str = "t") -> Finding:
-    return Finding(lint, level, (Category.SECURITY,), schema, obj, "table", "", "", "",
-                   where=Attribution(file, line, Change.CREATE) if file else None)
+    return Finding.of(lint, level, (Category.SECURITY,), schema, obj, "table", "", "",
+                      where=Attribution(file, line, Change.CREATE) if file else None)
 
 
 # --- the lint units ----------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def test_one_request_through_the_management_api_answers_what_a_direct_connection
     finally:
         api.close()
     assert api.round_trips == 1 and twin.stats()["requests"] == 1
-    assert [f.as_dict() for f in through_api] == [f.as_dict() for f in direct] and len(direct) > 30
+    assert [f.to_dict() for f in through_api] == [f.to_dict() for f in direct] and len(direct) > 30
 
 
 def test_read_only_user_sees_the_same_findings_and_a_role_without_storage_no_error(db: Database) -> None:
@@ -351,7 +351,7 @@ def test_acknowledgements_use_the_lock_findings_syntax() -> None:
 def test_max_advisor_level(threshold: str, failing: set[str]) -> None:
     assert {level.value for level in Level if at_least(level, threshold)} == failing
     verdict = assess([_finding("x", level) for level in Level], {}, threshold)
-    assert {f.level.value for f in verdict.failing} == failing and THRESHOLDS == ("info", "warning", "error", "none")
+    assert {f.severity.value for f in verdict.failing} == failing and THRESHOLDS == ("info", "warning", "error", "none")
 
 
 def test_an_unknown_threshold_is_bad_input() -> None:
@@ -444,7 +444,7 @@ def test_await_exposure_asks_again_until_listed_and_is_bounded() -> None:
 
 def test_finding_json_has_supabases_names_and_the_file_and_line() -> None:
     finding = _finding("rls_disabled_in_public", file="supabase/migrations/1_a.sql", line=7)
-    data = finding.as_dict()
+    data = finding.to_dict()
     assert {k: data[k] for k in ("lint", "level", "category", "schema", "object", "file", "line")} == {
         "lint": "rls_disabled_in_public", "level": "ERROR", "category": "SECURITY", "schema": "public",
         "object": "t", "file": "supabase/migrations/1_a.sql", "line": 7}

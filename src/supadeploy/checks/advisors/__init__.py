@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from ...engine.migrations import Migration
 from ...targets.base import Target
 from .attribution import attribute
-from .baseline import THRESHOLDS, Status, Verdict, assess
+from .baseline import THRESHOLDS, Verdict, assess
 from .ledger import Ledger
-from .model import Attribution, Category, Finding, Level, Lint
+from .model import Attribution, Category, Finding, Level, Lint, Status
 from .query import DEFAULT_EXPOSED, all_lints, run
 
 __all__ = ["DEFAULT_EXPOSED", "THRESHOLDS", "Attribution", "Category", "Finding", "Level", "Lint", "Ledger",

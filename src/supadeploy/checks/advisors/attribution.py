@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from .ledger import Event, Key, Ledger
 from .model import Attribution, Blame, Change, Finding, Lint, Target
@@ -24,7 +23,7 @@ _RELATION_TYPES = {"table", "view", "materialized view", "foreign table"}
 
 def attribute(findings: Iterable[Finding], ledger: Ledger, lints: dict[str, Lint]) -> list[Finding]:
     """The findings, each with `where` set when a statement can be blamed."""
-    return [replace(f, where=locate(f, ledger, lints[f.lint].BLAME)) for f in findings]
+    return [f.at(locate(f, ledger, lints[f.lint].BLAME)) for f in findings]
 
 
 def locate(finding: Finding, ledger: Ledger, blames: tuple[Blame, ...]) -> Attribution | None:
@@ -64,7 +63,7 @@ def _schema_grants(keys: list[Key], ledger: Ledger, what: str) -> list[Event]:
 
 def keys_for(target: Target, finding: Finding, ledger: Ledger) -> list[Key]:
     """The ledger keys of the parts of the finding's object that a lint of this target blames."""
-    schema, name, subject = unquote(finding.schema or ""), finding.object, finding.subject
+    schema, name, subject = unquote(finding.schema or ""), finding.object, finding.parts
     if target is Target.RELATION:
         return [("relation", schema, name)]
     if target is Target.COLUMN:

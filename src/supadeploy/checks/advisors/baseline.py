@@ -14,50 +14,44 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from ...acknowledgements import acknowledged_rules
 from ...errors import ConfigError
 from .attribution import locate
 from .ledger import Ledger
-from .model import Finding, Level
+from .model import Finding, Level, Status
 from .query import all_lints
 
 THRESHOLDS = ("info", "warning", "error", "none")
 DEFAULT_THRESHOLD = "error"
 
 
-class Status(StrEnum):
-    NEW = "new"
-    ACKNOWLEDGED = "acknowledged"  # new, accepted in the migration with a reasoned comment
-    IN_PRODUCTION = "in production"
-    EARLIER = "earlier"  # no production baseline: blamed on an applied migration, or on none
-
-
-@dataclass(frozen=True)
-class Assessed:
-    finding: Finding
-    status: Status
-    fails: bool
-
-
 @dataclass(frozen=True)
 class Verdict:
-    assessed: tuple[Assessed, ...]
+    """The replay's findings judged (status, acknowledged, over_limit set), and production's that it lacks."""
+
+    judged: tuple[Finding, ...]
     fixed: tuple[Finding, ...]  # production has them; the replay, where the pending migrations changed them, not
     unseen: tuple[Finding, ...]  # production has them, the replay not, and no pending migration touched them:
     threshold: str  # what the local platform differs in (extension versions, the platform's own roles)
 
     @property
     def failing(self) -> list[Finding]:
-        return [a.finding for a in self.assessed if a.fails]
+        return [f for f in self.judged if f.over_limit]
 
     @property
     def ok(self) -> bool:
-        return not any(a.fails for a in self.assessed)
+        return not self.failing
 
     def having(self, status: Status) -> list[Finding]:
-        return [a.finding for a in self.assessed if a.status is status]
+        return [f for f in self.judged if f.status is status]
+
+    @property
+    def reported(self) -> list[Finding]:
+        """Everything to report: the replay's findings, then production's that are fixed, then those the replay
+        cannot see (they are in production)."""
+        return [*self.judged, *(f.judged(Status.FIXED, False) for f in self.fixed),
+                *(f.judged(Status.IN_PRODUCTION, False) for f in self.unseen)]
 
 
 def check_threshold(threshold: str) -> str:
@@ -83,30 +77,34 @@ def acknowledged(finding: Finding, sources: Mapping[str, str]) -> bool:
 
 def assess(findings: Iterable[Finding], sources: Mapping[str, str], threshold: str = DEFAULT_THRESHOLD,
            production: Iterable[Finding] | None = None, pending_files: Collection[str] | None = None,
-           pending: Ledger | None = None) -> Verdict:
+           pending: Ledger | None = None, same_database: bool = False) -> Verdict:
     """Judge the replay's findings against production's (or, without it, against the pending files).
 
     `sources` maps a migration's display path to its text (for acknowledgements); `pending_files` are the
     display paths of the migrations this run applies; `pending` is their ledger, which tells a finding
-    they fixed from one the replay cannot see."""
+    they fixed (blamed then on the statement that fixed it) from one the replay cannot see.
+    `same_database`: the findings were read from production itself, after the pending migrations (inside a
+    dry run), so whatever production has that they lack was fixed by them: nothing is unseen."""
     check_threshold(threshold)
     found = list(findings)
     baseline = {f.key: f for f in production} if production is not None else None
-    assessed = tuple(_judge(f, sources, threshold, baseline, pending_files) for f in found)
+    judged = tuple(_judge(f, sources, threshold, baseline, pending_files) for f in found)
     keys = {f.key for f in found}
     gone = [f for key, f in (baseline or {}).items() if key not in keys]
     lints = all_lints()
-    touched = [pending is None or locate(f, pending, lints[f.lint].BLAME) is not None for f in gone]
-    return Verdict(assessed, tuple(f for f, t in zip(gone, touched) if t),
-                   tuple(f for f, t in zip(gone, touched) if not t), threshold)
+    fixing = [None if pending is None else locate(f, pending, lints[f.lint].BLAME) for f in gone]
+    known = pending is None or same_database
+    fixed = tuple(f.at(where) if where else f for f, where in zip(gone, fixing) if known or where)
+    unseen = tuple(f for f, where in zip(gone, fixing) if not known and where is None)
+    return Verdict(judged, fixed, unseen, threshold)
 
 
 def _judge(finding: Finding, sources: Mapping[str, str], threshold: str,
-           baseline: Mapping[str, Finding] | None, pending_files: Collection[str] | None) -> Assessed:
+           baseline: Mapping[str, Finding] | None, pending_files: Collection[str] | None) -> Finding:
     if baseline is not None and finding.key in baseline:
-        return Assessed(finding, Status.IN_PRODUCTION, False)
+        return finding.judged(Status.IN_PRODUCTION, False)
     if baseline is None and pending_files is not None and finding.file not in pending_files:
-        return Assessed(finding, Status.EARLIER, False)
+        return finding.judged(Status.EARLIER, False)
     if acknowledged(finding, sources):
-        return Assessed(finding, Status.ACKNOWLEDGED, False)
-    return Assessed(finding, Status.NEW, at_least(finding.level, threshold))
+        return finding.judged(Status.ACKNOWLEDGED, False)
+    return finding.judged(Status.NEW, at_least(finding.severity, threshold))

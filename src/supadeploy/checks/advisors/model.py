@@ -7,9 +7,13 @@ Advisors, computed by supabase/splinter), so a team recognises every finding.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from ...model import Finding as GroundFinding
+from ...model import Level as GroundLevel
+from ...model import Problem
 
 
 class Level(StrEnum):
@@ -166,20 +170,81 @@ class Attribution:
     exact: bool = True  # False: only a DO block mentioning the object was found
 
 
-@dataclass(frozen=True)
-class Finding:
-    lint: str
-    level: Level
-    categories: tuple[Category, ...]
-    schema: str | None
-    object: str  # as Supabase's advisors name it: table, view, function (no arguments), extension, bucket
-    object_type: str
-    detail: str
-    remediation: str
-    cache_key: str  # Supabase's, for the dashboard's exclusion lists
+class Status(StrEnum):
+    """How a run judges a finding (baseline.py)."""
+
+    NEW = "new"  # the pending migrations introduce it: fails at or above --max-advisor-level
+    ACKNOWLEDGED = "acknowledged"  # new, accepted in the migration with a reasoned comment
+    IN_PRODUCTION = "in production"  # production already has it: listed, never fails
+    EARLIER = "earlier"  # no production to compare with: blamed on an applied migration, or on none
+    FIXED = "fixed"  # production has it; after the pending migrations it is gone
+
+
+# Supabase's level → the level every channel shows (annotations: error, warning, notice).
+SHOWN_LEVEL = {Level.ERROR: GroundLevel.ERROR, Level.WARN: GroundLevel.WARNING, Level.INFO: GroundLevel.NOTICE}
+
+
+@dataclass
+class Finding(GroundFinding):
+    """One advisor finding: Supabase's lint, level and object, the statement blamed, and this run's verdict.
+
+    The ground fields carry it through every channel: `rule` is the lint's name, `file`/`line` the statement
+    blamed ("" and 0 when none is), `message` Supabase's detail, `advice` the remediation link;
+    `acknowledged` and `over_limit` come from the verdict (baseline.assess)."""
+
+    FAMILY: ClassVar[str] = "advisors"
+    SECTION: ClassVar[str] = "Advisors"
+
+    severity: Level = Level.INFO  # Supabase's level
+    categories: tuple[Category, ...] = ()
+    schema: str | None = None
+    object: str = ""  # as Supabase's advisors name it: table, view, function (no arguments), extension, bucket
+    object_type: str = ""
+    remediation: str = ""
+    cache_key: str = ""  # Supabase's, for the dashboard's exclusion lists
     discriminator: str | None = None  # what tells two findings on one object apart (policy, role/command, ...)
-    subject: Subject = field(default_factory=Subject)
+    parts: Subject = field(default_factory=Subject)
     where: Attribution | None = None
+    status: Status = Status.NEW
+
+    @classmethod
+    def of(cls, lint: str, severity: Level, categories: tuple[Category, ...], schema: str | None, obj: str,
+           object_type: str, detail: str, remediation: str, cache_key: str = "", discriminator: str | None = None,
+           parts: Subject | None = None, where: Attribution | None = None) -> Finding:
+        found = cls(rule=lint, file="", line=0, message=detail, advice=f"see {remediation}", severity=severity,
+                    categories=categories, schema=schema, object=obj, object_type=object_type,
+                    remediation=remediation, cache_key=cache_key, discriminator=discriminator,
+                    parts=parts or Subject())
+        return found.at(where)
+
+    def at(self, where: Attribution | None) -> Finding:
+        """This finding blamed on `where` (None: on no statement)."""
+        return replace(self, where=where, file=where.file if where else "", line=where.line if where else 0)
+
+    def judged(self, status: Status, over_limit: bool) -> Finding:
+        return replace(self, status=status, acknowledged=status is Status.ACKNOWLEDGED, over_limit=over_limit)
+
+    @property
+    def lint(self) -> str:
+        """Supabase's lint name."""
+        return self.rule
+
+    @property
+    def counts(self) -> bool:
+        """Introduced by the pending migrations and not accepted: what the threshold judges."""
+        return self.status is Status.NEW
+
+    @property
+    def level(self) -> GroundLevel:
+        return SHOWN_LEVEL[self.severity] if self.counts else GroundLevel.NOTICE
+
+    @property
+    def level_word(self) -> str:
+        return self.severity.value
+
+    @property
+    def subject(self) -> str | None:
+        return f"{self.schema}.{self.object}" if self.schema else self.object
 
     @property
     def ref(self) -> str:
@@ -195,22 +260,35 @@ class Finding:
         return f"{self.lint}:{self.ref}"
 
     @property
-    def file(self) -> str | None:
-        return self.where.file if self.where else None
+    def located(self) -> str:
+        """Where it comes from, for people."""
+        if self.where is None:
+            return "no migration created it"
+        return f"{self.file}:{self.line}" + ("" if self.where.exact else " (approximate: a DO block names it)")
 
-    @property
-    def line(self) -> int | None:
-        return self.where.line if self.where else None
+    def problem(self) -> Problem:
+        verdict = "" if self.status is Status.NEW else f"; {self.status.value}"
+        approximate = "" if self.where is None or self.where.exact else " (approximate: a DO block names it)"
+        return Problem(f"{self.message}{approximate} [{self.severity.value}{verdict}]. See {self.remediation}",
+                       file=self.file or None, line=self.line or None, title=f"{self.SECTION}: {self.lint}",
+                       kind=self.FAMILY)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON shape of `--format json`: Supabase's names, plus file and line."""
+    def columns(self) -> dict[str, str]:
+        status = self.status.value + (": fails the run" if self.over_limit else "")
+        return {"Where": self.located, "Lint": f"[`{self.lint}`]({self.remediation})", "Level": self.severity.value,
+                "Object": self.ref, "Status": status, "What": self.message}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of `--format json`: Supabase's names, plus file, line and the verdict."""
+        parts = self.parts.as_dict()
         return {
-            "lint": self.lint, "level": self.level.value,
-            "category": [c.value for c in self.categories][0] if self.categories else None,
+            "lint": self.lint, "level": self.severity.value,
+            "category": self.categories[0].value if self.categories else None,
             "categories": [c.value for c in self.categories],
             "schema": self.schema, "object": self.object, "object_type": self.object_type,
-            "detail": self.detail, "remediation": self.remediation,
-            "file": self.file, "line": self.line,
-            "key": self.key, "cache_key": self.cache_key, **({"subject": self.subject.as_dict()}
-                                                               if self.subject.as_dict() else {}),
+            "file": self.file or None, "line": self.line or None,
+            "exact": self.where.exact if self.where else None,
+            "remediation": self.remediation, "detail": self.message, "status": self.status.value,
+            "acknowledged": self.acknowledged, "over_limit": self.over_limit,
+            "key": self.key, "cache_key": self.cache_key, **({"subject": parts} if parts else {}),
         }

@@ -5,7 +5,9 @@ expressions then deparse schema-qualified, `auth.uid()`, exactly as Supabase's
 advisors read them), then runs one SELECT: shared CTEs (the exposed schemas,
 Supabase's internal schemas, extension members, the API roles, every policy
 with its expressions) and one branch per lint, aggregated to one JSON value.
-It only reads the catalog, so it runs as `postgres` (the Management API), as
+Objects in temporary schemas (a session's own, e.g. the lock tracer's functions,
+or another session's) are left out: they vanish with their session and are
+nobody's to fix. It only reads the catalog, so it runs as `postgres` (the Management API), as
 `supabase_read_only_user` (its read-only endpoint) or on a plain PostgreSQL
 without Supabase's roles (the lints that need them find nothing).
 """
@@ -62,7 +64,12 @@ select coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(
         'lint', lint, 'schema', schema_name, 'object', object_name, 'type', object_type,
         'discriminator', discriminator, 'detail', detail, 'cache_key', cache_key, 'subject', subject)
     order by lint, schema_name, object_name, discriminator), '[]'::pg_catalog.json) as result
-from sd_finding"""
+from sd_finding
+where schema_name is null or (schema_name not like 'pg\\_temp\\_%' and schema_name not like 'pg\\_toast\\_temp\\_%')"""
+
+
+FUNCTION = "supadeploy_advisors"
+CALL = f"pg_temp.{FUNCTION}()"
 
 
 class AdvisorError(TargetError):
@@ -75,15 +82,43 @@ def all_lints() -> dict[str, Lint]:
     return load(LINTS_PACKAGE, Lint)
 
 
-def advisors_sql(lints: Iterable[Lint] | None = None, exposed: Sequence[str] = DEFAULT_EXPOSED) -> str:
-    """The one text that runs `lints` (all by default) against the schemas the Data API exposes."""
+def advisors_select(lints: Iterable[Lint] | None = None, exposed: Sequence[str] = DEFAULT_EXPOSED) -> str:
+    """The one SELECT that runs `lints` (all by default) against the schemas the Data API exposes; it expects
+    an empty search_path (see advisors_sql and advisors_function)."""
     chosen = list(all_lints().values() if lints is None else lints)
     if not chosen:
         raise ValueError("no lint to run")
     branches = "\nunion all\n".join(
         BRANCH.format(id=literal(lint.ID), sql=lint.SQL.strip().rstrip(";")) for lint in chosen)
     prelude = PRELUDE.format(exposed=text_array(list(exposed)), internal=text_array(list(INTERNAL_SCHEMAS)))
-    return f"set local search_path = '';\nwith\n{prelude},\nsd_finding as (\n{branches}\n)\n{AGGREGATE}"
+    return f"with\n{prelude},\nsd_finding as (\n{branches}\n)\n{AGGREGATE}"
+
+
+def advisors_sql(lints: Iterable[Lint] | None = None, exposed: Sequence[str] = DEFAULT_EXPOSED) -> str:
+    """The one text that runs `lints` (all by default) against the schemas the Data API exposes."""
+    return f"set local search_path = '';\n{advisors_select(lints, exposed)}"
+
+
+def advisors_function(exposed: Sequence[str] = DEFAULT_EXPOSED) -> str:
+    """A pg_temp function that answers every lint's findings as jsonb, for a transaction that must go on
+    whatever happens (a dry run): its own empty search_path (the function's SET, so nothing leaks into what
+    follows), and an error answered as {"error": ...} instead of aborting the transaction."""
+    body = advisors_select(exposed=exposed)
+    tag = "sd_advisors"
+    while f"${tag}$" in body:
+        tag += "_"
+    return (f"CREATE FUNCTION pg_temp.{FUNCTION}() RETURNS jsonb LANGUAGE plpgsql SET search_path = '' AS ${tag}$\n"
+            f"BEGIN\n  RETURN ({body})::jsonb;\n"
+            "EXCEPTION WHEN OTHERS THEN\n"
+            "  RETURN pg_catalog.jsonb_build_object('error', SQLSTATE || ': ' || SQLERRM);\n"
+            f"END\n${tag}$;\n")
+
+
+def function_answer(data: Any) -> list[Finding]:
+    """The findings advisors_function answered, or AdvisorError with what went wrong."""
+    if isinstance(data, dict) and "error" in data:
+        raise AdvisorError(f"the advisors' query failed: {data['error']}")
+    return findings_from(data)
 
 
 def run(target: Target, exposed: Sequence[str] = DEFAULT_EXPOSED,
@@ -104,11 +139,11 @@ def findings_from(data: Any, lints: dict[str, Lint] | None = None) -> list[Findi
         lint = known.get(str(row.get("lint"))) if isinstance(row, dict) else None
         if lint is None:
             raise AdvisorError(f"the advisors' query answered an unknown row: {row!r:.200}")
-        found.append(Finding(
-            lint=lint.ID, level=Level(lint.LEVEL), categories=tuple(Category(c) for c in lint.CATEGORIES),
-            schema=row.get("schema"), object=row["object"], object_type=row.get("type") or "",
-            detail=row.get("detail") or "", remediation=lint.REMEDIATION, cache_key=row.get("cache_key") or "",
-            discriminator=row.get("discriminator"), subject=Subject.from_json(row.get("subject"))))
+        found.append(Finding.of(
+            lint.ID, Level(lint.LEVEL), tuple(Category(c) for c in lint.CATEGORIES), row.get("schema"),
+            row["object"], row.get("type") or "", row.get("detail") or "", lint.REMEDIATION,
+            cache_key=row.get("cache_key") or "", discriminator=row.get("discriminator"),
+            parts=Subject.from_json(row.get("subject"))))
     return found
 
 
