@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import TargetError
+from ...sqltext import fill, literal, sql_file
 from .ledger import Ledger
 from .model import Change
 
+EXPOSURE = sql_file(__name__.rpartition(".")[0], "sql/exposure.sql")
 RELOAD_SCHEMA = "NOTIFY pgrst, 'reload schema'"
 RELOAD_CONFIG = "NOTIFY pgrst, 'reload config'"
 EXPOSED_KINDS = {"table", "view", "materialized view", "foreign table"}
@@ -74,6 +76,23 @@ def expected_objects(ledger: Ledger, exposed: Iterable[str]) -> list[ApiObject]:
     found += [ApiObject(f.schema, f.name, "function") for key, f in ledger.functions.items()
               if f.rpc and f.schema in schemas and key in ledger.events]
     return sorted(set(found), key=lambda o: (o.schema, o.name, o.kind == "column", o.column or ""))
+
+
+def exposure_sql(candidates: Sequence[ApiObject]) -> str:
+    """One read: which `candidates` (at least one) the Data API may serve to anon (sql/exposure.sql)."""
+    if not candidates:
+        raise ValueError("no object to ask about")
+    rows = ", ".join(f"({n}, {literal(o.schema)}, {literal(o.name)}, {literal(o.kind)}, "
+                     f"{literal(o.column) if o.column is not None else 'null'})"
+                     for n, o in enumerate(candidates))
+    return fill(EXPOSURE, ITEMS=rows)
+
+
+def exposed_of(answer: Any, candidates: Sequence[ApiObject]) -> list[ApiObject]:
+    """The candidates exposure_sql's answer (their indexes) names."""
+    if not isinstance(answer, list) or not all(isinstance(n, int) and 0 <= n < len(candidates) for n in answer):
+        raise TargetError(f"unexpected answer to the Data API exposure read: {answer!r:.200}")
+    return [candidates[n] for n in answer]
 
 
 def missing_from_openapi(document: Any, expected: Iterable[ApiObject], schema: str) -> list[ApiObject]:
