@@ -1,6 +1,6 @@
 """Advisors' cost: the one query, the parse-tree ledger and the attribution, on WellTrack and on 1,000 migrations.
 
-Rerun: .venv/bin/python bench/bench_advisors.py [--runs 7] [--count 1000] [--major 17] [--api --latency 0.1]
+Rerun: .venv/bin/python bench/bench_advisors.py [--runs 7] [--count 1000] [--major 17] [--api --latency 0.1] [--e2e]
 A local PostgreSQL set up like a hosted project (supadeploy.platform) replays the migrations
 as `postgres`, one transaction per file (not measured); then, median of --runs:
   query       the 26 lints in one request (query.run) on a direct connection;
@@ -9,6 +9,10 @@ as `postgres`, one transaction per file (not measured); then, median of --runs:
   attribute   each finding to its file and line.
 With --api, the same query through the loopback Management API twin (the real postgres-meta,
 --latency seconds added per request, like a round trip to api.supabase.com): time and requests.
+With --e2e, the commands as a pull request runs them, through the twin (--latency added per request), on a
+production that has every file but the last: `supadeploy plan` (history, the PostgREST config, the dry run
+with the advisors inside it, production's findings) and `supadeploy advise`: time and requests; and what the
+advisors add to the dry run's one transaction (the same text with and without the probe, direct connection).
 The 1,000 generated files are shaped like a grown project: tables with foreign keys (some
 without an index), row level security and policies (some calling auth.uid() bare), functions
 (some security definer, some without search_path), views, grants on every table of a schema.
@@ -148,6 +152,75 @@ def through_api(dsn: str, args: argparse.Namespace) -> dict[str, Any]:
         meta.stop()
 
 
+def cli_json(argv: list[str]) -> dict[str, Any]:
+    """Run the CLI in-process, quietly; its JSON report."""
+    import contextlib
+    import io
+    import json
+
+    from supadeploy.cli import main as cli
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        cli(argv)
+    return json.loads(out.getvalue())
+
+
+def end_to_end(cluster: Cluster, name: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from supadeploy.checks.advisors.probe import DeployProbe
+    from supadeploy.engine.requests import Settings, deploy_transaction
+    from supadeploy.targets.base import QueryError
+    from support.api_twin import ApiTwin
+    from support.postgres_meta import PostgresMeta
+
+    migrations = list(load_migrations(folder).migrations)
+    cluster.create_database(name)
+    dsn = cluster.dsn(name)
+    common = ["--migrations-dir", str(folder), "--format", "json"]
+    cli_json(["deploy", "--db-url", dsn, "--target-version", migrations[-2].version, "--yes", "--no-assertions",
+              *common])
+    target = PostgresTarget(dsn)
+    settings = Settings("sd_bench", "2s", "5min")
+
+    def dry_run(probe: DeployProbe | None) -> None:
+        text = deploy_transaction(migrations[-1:], settings, "5s", dry_run=True, create_history=False, cursor=None,
+                                  probe=probe).text
+        try:
+            target.run(text, safe_to_resend=True)
+        except QueryError as error:
+            assert error.sqlstate == "SD002", error
+    without, _ = median(args.runs, lambda: dry_run(None))
+    with_probe, _ = median(args.runs, lambda: dry_run(DeployProbe(lambda: ("public", "graphql_public"), True)))
+    target.close()
+    meta = PostgresMeta().start()
+    try:
+        with ApiTwin(dsn, TOKEN, meta, REF, limit=10**6, latency=args.latency) as twin:
+            api = ["--project-ref", REF, "--access-token", TOKEN, "--api-url", twin.url]
+            plan_time, plan = median(args.runs, lambda: cli_json(["plan", *api, "--max-advisor-level", "none",
+                                                                  "--no-assertions", *common]))
+            advise_time, advise = median(args.runs, lambda: cli_json(["advise", *api, "--max-advisor-level", "none",
+                                                                      *common]))
+    finally:
+        meta.stop()
+    statuses = [a["status"] for a in plan.get("advisors", [])]
+    return {"files": len(migrations), "dry_run": without, "probe": with_probe - without, "plan": plan_time,
+            "plan_requests": plan["round_trips"], "new": statuses.count("new"),
+            "in_production": statuses.count("in production"), "advise": advise_time,
+            "advise_requests": advise["round_trips"], "advise_findings": len(advise.get("advisors", []))}
+
+
+def print_end_to_end(rows: list[tuple[str, dict[str, Any]]], args: argparse.Namespace) -> None:
+    print(f"\nCommands through the API twin (+{args.latency:g} s per request), production = every file but the "
+          f"last, median of {args.runs}\n")
+    print("| migrations | dry run alone | + the advisors inside it | `plan` (requests) | new / in production "
+          "| `advise` (requests) | findings |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, row in rows:
+        print(f"| {label} | {row['dry_run'] * 1000:.0f} ms | +{row['probe'] * 1000:.0f} ms | "
+              f"{row['plan']:.2f} s ({row['plan_requests']}) | {row['new']} / {row['in_production']} | "
+              f"{row['advise']:.2f} s ({row['advise_requests']}) | {row['advise_findings']} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
@@ -155,14 +228,18 @@ def main() -> None:
     parser.add_argument("--major", type=int, default=17)
     parser.add_argument("--api", action="store_true")
     parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--e2e", action="store_true")
     args = parser.parse_args()
     welltrack = list(load_migrations(REPO / "migrations").migrations)
-    rows = []
+    rows, e2e = [], []
     with Cluster(binaries.ensure(args.major), server_user()) as cluster, tempfile.TemporaryDirectory() as tmp:
         rows.append(("WellTrack", measure(cluster, "bench_welltrack", welltrack, args)))
         generate(Path(tmp), args.count)
         rows.append((f"{args.count} generated", measure(cluster, "bench_generated",
                                                         list(load_migrations(Path(tmp)).migrations), args)))
+        if args.e2e:
+            e2e.append(("WellTrack", end_to_end(cluster, "bench_e2e_welltrack", REPO / "migrations", args)))
+            e2e.append((f"{args.count} generated", end_to_end(cluster, "bench_e2e_generated", Path(tmp), args)))
     api = f" | API twin (+{args.latency:g} s) | requests" if args.api else ""
     print(f"PostgreSQL {args.major}, median of {args.runs}\n")
     print(f"| migrations | files | statements | findings | attributed | query | ledger | attribute{api} |")
@@ -174,8 +251,11 @@ def main() -> None:
               f"{extra} |")
     print("\n(replay, not part of the advisors: " + ", ".join(f"{label} {row['replay']:.1f} s" for label, row in rows)
           + ")")
+    if e2e:
+        print_end_to_end(e2e, args)
     print(f"\nrerun: .venv/bin/python bench/bench_advisors.py --runs {args.runs} --count {args.count} "
-          f"--major {args.major}" + (f" --api --latency {args.latency:g}" if args.api else ""))
+          f"--major {args.major}" + (f" --api --latency {args.latency:g}" if args.api else "")
+          + (" --e2e" if args.e2e else ""))
 
 
 if __name__ == "__main__":

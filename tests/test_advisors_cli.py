@@ -102,6 +102,53 @@ def test_every_channel_carries_the_advisors(run_cli, tmp_path, github, monkeypat
         1 for a in json.loads(outputs["report"])["advisors"] if a["over_limit"])
 
 
+KINDS = """\
+-- The rest of the issue's kinds of problem, each at the statement that makes it.
+create table public.notes (id bigint primary key, owner uuid, body text);
+revoke all on public.notes from anon, authenticated;
+
+-- expect: policy_exists_rls_disabled public.notes
+create policy "owners read notes" on public.notes for select using (owner = (select auth.uid()));
+
+-- expect: fkey_to_auth_unique public.contacts/contacts_phone_fkey
+-- expect: unindexed_foreign_keys public.contacts/contacts_phone_fkey
+-- expect: pg_graphql_anon_table_exposed public.contacts
+-- expect: pg_graphql_authenticated_table_exposed public.contacts
+create table public.contacts (id bigint primary key, phone text references auth.users (phone));
+-- expect: rls_enabled_no_policy public.contacts
+alter table public.contacts enable row level security;
+
+-- expect: extension_versions_outdated extensions.pg_trgm
+create extension pg_trgm with schema extensions version '1.5';
+
+create extension pgmq;
+select pgmq.create('jobs');
+grant usage on schema pgmq to anon;
+-- expect: insecure_queue_exposed_in_api pgmq.q_jobs
+grant select on pgmq.q_jobs to anon;
+"""
+
+
+def test_the_other_kinds_locally_and_inside_a_dry_run_through_the_api(pg18, postgres_meta, run_cli, tmp_path):
+    from support.api_twin import ApiTwin
+
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "20240201000000_kinds.sql").write_text(KINDS)
+    (tmp_path / "supabase" / "config.toml").write_text('[api]\nschemas = ["public", "graphql_public", "pgmq_public"]\n')
+    local = run_cli("advise", "--format", "json")
+    assert local.code == 1 and blamed(local.json) == expected(tmp_path), local.err
+    assert {a["lint"]: a["level"] for a in local.json["advisors"] if a["over_limit"]} == {
+        "policy_exists_rls_disabled": "ERROR", "fkey_to_auth_unique": "ERROR", "insecure_queue_exposed_in_api": "ERROR"}
+    with ApiTwin(pg18.dsn, TOKEN, postgres_meta, REF, exposed=("public", "graphql_public", "pgmq_public")) as twin:
+        api = run_cli("plan", *api_args(twin, 30), "--format", "json")
+    assert api.code == 1 and api.json["status"] == "advisor", api.err
+    assert blamed(api.json, "new") == expected(tmp_path)
+    assert [(a["key"], a["level"], a["object"]) for a in api.json["advisors"]] == [
+        (a["key"], a["level"], a["object"]) for a in local.json["advisors"]]
+    assert pg18.value("select count(*) from pg_extension where extname = 'pgmq'") == 0  # rolled back
+
+
 # --- production's baseline ----------------------------------------------------------------------------------
 
 
