@@ -310,3 +310,34 @@ def test_the_reload_rides_the_commit_of_a_change_to_an_exposed_schema_only(db, r
         received = [n.payload for n in listener.notifies(timeout=10, stop_after=1)]
         received += [n.payload for n in listener.notifies(timeout=0.5)]
     assert received == ["reload schema"]  # the private schema's deploy sent none
+
+
+# --- the Management API's GETs ---------------------------------------------------------------------------------
+
+
+def test_the_gets_have_the_query_endpoints_safety(twin_api):
+    from supadeploy.errors import ConfigError, TargetError
+    from supadeploy.targets.api import ApiLimits, ApiTarget
+
+    limits = ApiLimits(backoff=0.01, max_attempts=3)
+    api = ApiTarget(REF, TOKEN, twin_api.url, limits)
+    try:
+        twin_api.add_get_faults("503", "drop-before", "429")
+        assert api.exposed_schemas() == EXPOSED  # a read: retried past a 503, a dropped connection and a 429
+        assert api.round_trips == 4 and twin_api.stats()["by_status"] == {"503": 1, "dropped": 1, "429": 1, "200": 1}
+        document = api.openapi("public")
+        assert document["swagger"] == "2.0" and "/" in document["paths"]
+        twin_api.add_get_faults("500", "500", "500")
+        with pytest.raises(TargetError, match="gave up after 3 attempts"):
+            api.openapi("public")
+        assert twin_api.stats()["queries"] == 0  # no SQL reached the database through a GET
+    finally:
+        api.close()
+    wrong = ApiTarget(REF, "sbp_" + "0" * 40, twin_api.url, limits)
+    try:
+        with pytest.raises(ConfigError, match="401"):
+            wrong.exposed_schemas()
+    finally:
+        wrong.close()
+    with pytest.raises(ValueError):
+        ApiTarget(REF, TOKEN, twin_api.url).get("../../v1/projects")
