@@ -39,6 +39,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("lint", "lock safety of the pending migrations: traced on a local replay, squawk's static rules, sized "
                     "by production when credentials are given",
             "supadeploy lint --project-ref abcdefghijklmnopqrst     # sizes from production, nothing applied there"),
+    Command("advise", "Supabase's Security and Performance Advisors on the target's database as it is (the local "
+                      "replay replays the migrations first), each finding at the file and line that made it",
+            "supadeploy advise --project-ref abcdefghijklmnopqrst   # exit 1 at or above --max-advisor-level"),
 )
 # Commands about supadeploy itself, not a database: no target, no migrations folder.
 PLATFORM = Command("platform", "prepare the local replay ahead of time (`platform prepare [MAJOR...]`): PostgreSQL of "
@@ -143,6 +146,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-lock-risk", "Lock-safety findings at or above this fail the step: note | warning | error | none "
                             "(default error: blocking a table of 1 GiB or more).", ("plan", "deploy", "lint"),
            "deploy", choices=("note", "warning", "error", "none"), default="error"),
+    Option("max-advisor-level", "New findings of Supabase's advisors at or above this fail the step: info | warning | "
+                                "error | none (default error). Findings production already has never do.",
+           ("plan", "deploy", "lint", "advise"), "deploy", choices=("info", "warning", "error", "none"),
+           default="error"),
     Option("format", "text, or json: the report on stdout.", ALL, "output", choices=("text", "json"), default="text",
            cli_only=True),
     Option("fail-on-warnings", "Fail the step on warnings such as drift or skipped files.", ALL,
@@ -189,6 +196,7 @@ class Options:
     lock_wait: str | None = None
     yes: bool = False
     max_lock_risk: str = "error"
+    max_advisor_level: str = "error"
     format: str = "text"
     fail_on_warnings: bool = False
     report: Path | None = None
