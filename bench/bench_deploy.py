@@ -95,7 +95,7 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
 
     cold = cold_end_to_end(runs)
-    rows.append(("(a) `supadeploy deploy` cold, local target (median of %d)" % runs,
+    rows.append((f"(a) `supadeploy deploy` cold, local target (median of {runs})",
                  f"{statistics.median(cold):.2f} s (min {min(cold):.2f}, max {max(cold):.2f})"))
 
     with Cluster(binaries.ensure(17), server_user()) as cluster:

@@ -187,7 +187,7 @@ def main() -> None:
         prove = ["pg_prove", "--dbname", "bench", "--host", "127.0.0.1", "--port", str(cluster.port),
                  "--username", "postgres", str(PGTAP_FILE)]
         sd_times, tap_times, round_trips, tap_tests = [], [], set(), 0
-        with tempfile.TemporaryDirectory() as cwd:
+        with tempfile.TemporaryDirectory():
             for _ in range(args.runs):  # interleaved, so both see the same machine state
                 elapsed, out = timed(verify)
                 report = json.loads(out)

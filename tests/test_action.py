@@ -145,7 +145,7 @@ def test_dry_run_refuses_a_file_with_transaction_control(db, step, workspace):
 
 
 @pytest.mark.parametrize("inputs, message", [
-    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, lint, not 'destroy'"),
+    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, lint, advise, not 'destroy'"),
     ({"project_ref": REF}, "input 'project-ref' is set but 'access-token' is empty"),
     ({"access_token": TOKEN}, "input 'access-token' is set but 'project-ref' is empty"),
     ({"db_url": "postgresql://x@127.0.0.1/x", "project_ref": REF, "access_token": TOKEN},
@@ -197,7 +197,7 @@ def load_entrypoint():
 
 
 def test_argument_parsing_imports_nothing_heavy(workspace):
-    code = ("import sys, runpy; sys.argv = ['entrypoint.py']; ns = runpy.run_path(sys.argv[0] and %r); "
+    code = ("import sys, runpy; sys.argv = ['entrypoint.py']; ns = runpy.run_path(sys.argv[0] and %r); "  # noqa: UP031
             "env = {'INPUT_COMMAND': 'deploy', 'INPUT_PROJECT-REF': %r, 'INPUT_ACCESS-TOKEN': %r, "
             "'GITHUB_WORKSPACE': %r}; argv = ns['cli_arguments'](env); "
             "from supadeploy.cli import build_parser; build_parser().parse_args(argv); "

@@ -174,12 +174,13 @@ def _findings(result) -> list[tuple]:
 def test_tables_created_by_the_same_deploy_say_nothing_in_any_mode(pg18, clusters, run_cli, tmp_path):
     other = _new_database(clusters, "pg18")
     repo = cli_repo(tmp_path / "repo", {"20240101000000_diff.sql": DB_DIFF, "20240102000000_later.sql": LATER})
-    folder = ["--migrations-dir", repo / "supabase" / "migrations", "--no-assertions", "--format", "json"]
-    runs = {"local lint": run_cli("lint", *folder[:2], "--format", "json"),
+    quiet = ["--max-advisor-level", "none"]  # about lock findings: tables without RLS are the advisors' business
+    folder = ["--migrations-dir", repo / "supabase" / "migrations", "--no-assertions", "--format", "json", *quiet]
+    runs = {"local lint": run_cli("lint", *folder[:2], "--format", "json", *quiet),
             "local plan": run_cli("plan", *folder),
             "dry run": run_cli("plan", "--db-url", pg18.dsn, *folder),
             "file-mode dry run": run_cli("deploy", "--dry-run", "--db-url", pg18.dsn, *folder),
-            "lint with credentials": run_cli("lint", "--db-url", pg18.dsn, *folder[:2], "--format", "json"),
+            "lint with credentials": run_cli("lint", "--db-url", pg18.dsn, *folder[:2], "--format", "json", *quiet),
             "deploy": run_cli("deploy", "--db-url", pg18.dsn, "--yes", *folder),
             "all-mode deploy": run_cli("deploy", "--db-url", other.dsn, "--tx-mode", "all", *folder)}
     for mode, result in runs.items():
@@ -221,7 +222,7 @@ def production(clusters) -> Database:
 
 def test_the_same_statement_tells_the_same_story_in_every_mode(production, run_cli, tmp_path):
     folder = write(tmp_path / "m", {"000001_items.sql": PRODUCTION, **PENDING})
-    args = ["--db-url", production.dsn, "--migrations-dir", folder, "--format", "json"]
+    args = ["--db-url", production.dsn, "--migrations-dir", folder, "--format", "json", "--max-advisor-level", "none"]
     expected = [("blocking-index-build", "000003_change.sql", 3, "public.items", "ShareLock", "notice")]
     runs = {"dry run": run_cli("plan", *args, "--no-assertions"),
             "file-mode dry run": run_cli("deploy", "--dry-run", *args, "--no-assertions"),
@@ -239,7 +240,8 @@ def test_a_file_outside_a_transaction_tells_the_same_story_in_every_mode(product
     """Never traced: squawk speaks for it, sized by production in every mode that has credentials."""
     outside = "-- supadeploy: transaction=false\ncreate index items_amount_idx on public.items (amount);\n"
     folder = write(tmp_path / "m", {"000001_items.sql": PRODUCTION, "000002_index.sql": outside})
-    args = ["--db-url", production.dsn, "--migrations-dir", folder, "--format", "json", "--no-assertions"]
+    args = ["--db-url", production.dsn, "--migrations-dir", folder, "--format", "json", "--no-assertions",
+            "--max-advisor-level", "none"]
     expected = [("squawk/require-concurrent-index-creation", "000002_index.sql", 2, "public.items", None, "notice")]
     runs = {"plan": run_cli("plan", "--no-dry-run", *args), "dry run": run_cli("plan", *args),
             "deploy": run_cli("deploy", "--yes", *args)}
@@ -269,7 +271,7 @@ def test_a_terminal_shows_the_lock_findings_before_it_asks(production, tmp_path)
     folder = write(tmp_path / "m", {"000001_items.sql": PRODUCTION,
                                     "000002_index.sql": "create index items_name_idx on public.items (name);\n"})
     code, out = _pty_run(["deploy", "--db-url", production.dsn, "--migrations-dir", str(folder),
-                          "--no-assertions"], b"n\n")
+                          "--no-assertions", "--max-advisor-level", "none"], b"n\n")
     assert code == 1 and "[y/N]" in out, out
     before = out[:out.index("[y/N]")]
     assert "000002_index.sql:1:" in before and "require-concurrent-index-creation" in before
@@ -319,16 +321,17 @@ def test_on_a_pull_request_only_its_files_are_news(run_cli, tmp_path, monkeypatc
         repo = clone
     monkeypatch.chdir(repo)
     monkeypatch.setenv("GITHUB_BASE_REF", "main")
-    result = run_cli("lint", "--format", "json")
+    result = run_cli("lint", "--format", "json", "--max-advisor-level", "none")
     assert result.code == 0, result.err
     assert "pull request: 1 migration file(s) added or changed since" in result.err
     # 000002's index on items is history; the new table is nobody's; items' CHECK is the news
     assert [(f["rule"], f["file"], f["line"]) for f in result.json["findings"]] == [
         ("scan-under-lock", "supabase/migrations/20240103000000_pr.sql", 3)]
     if shape == "branch":  # the same from a folder given on the command line; and outside a pull request
-        given = run_cli("lint", "--format", "json", "--migrations-dir", "supabase/migrations")
+        given = run_cli("lint", "--format", "json", "--migrations-dir", "supabase/migrations", "--max-advisor-level",
+                        "none")
         monkeypatch.delenv("GITHUB_BASE_REF")
-        outside = run_cli("lint", "--format", "json")
+        outside = run_cli("lint", "--format", "json", "--max-advisor-level", "none")
         assert given.json["findings"] == result.json["findings"]
         assert outside.json["findings"] == []  # a new database: every table is the deploy's own
 
@@ -339,7 +342,7 @@ def test_a_pull_request_whose_base_is_not_in_the_checkout_says_so(run_cli, tmp_p
     monkeypatch.setenv("GITHUB_BASE_REF", "release")  # not fetched
     result = run_cli("status", "--format", "json")
     assert result.code == 0  # status reports no lock findings: it does not ask
-    lint = run_cli("lint", "--format", "json")
+    lint = run_cli("lint", "--format", "json", "--max-advisor-level", "none")
     assert lint.code == 0
     warning = next(p for p in lint.json["problems"] if p["title"] == "Pull request files")
     assert "fetch-depth: 2" in warning["message"] and "every pending file" in warning["message"]

@@ -151,7 +151,7 @@ def test_the_image_holds_no_build_leftovers_or_build_secret():
          "/run/secrets/ca /tmp/requirements.lock /tmp/install-pgvector.sh /var/lib/apt/lists/*.lz4 "
          "/var/lib/apt/lists/*_Packages 2>/dev/null; command -v gcc pip pip3; "
          "/opt/venv/bin/python -c 'import supadeploy, httpx, psycopg, pglast, yaml; print(\"imports ok\")'; "
-         "ls /opt/supadeploy/cache/postgres /opt/supadeploy/cache/pgvector; /opt/venv/bin/squawk --version"],
+         "ls /opt/supadeploy/cache/postgres /opt/supadeploy/cache/extensions; /opt/venv/bin/squawk --version"],
         capture_output=True, text=True, timeout=120)
     lines = done.stdout.splitlines()
     assert lines[0] == "imports ok", done.stdout + done.stderr

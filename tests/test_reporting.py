@@ -10,7 +10,8 @@ from pathlib import Path
 from conftest import ALL, MIGRATIONS, NEWEST, REPO, parse_outputs
 from supadeploy.locks import LockFinding, Severity
 from supadeploy.model import AssertionResult, Level, MigrationResult, MigrationStatus, Problem, ReportedProblem
-from supadeploy.report.github import GitHub, annotation, annotation_lines as annotations, escape_data, escape_property
+from supadeploy.report.github import GitHub, annotation, escape_data, escape_property
+from supadeploy.report.github import annotation_lines as annotations
 from supadeploy.report.junit import junit_xml
 from supadeploy.report.markdown import job_summary, pr_comment
 from supadeploy.report.report import Report

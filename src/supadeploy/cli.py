@@ -20,7 +20,7 @@ from . import __version__
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, outcome
 from .masking import Secrets, collect, looks_like_secret
 from .model import Level, RunStatus
-from .options import COMMANDS, OPTIONS, Option, OptionError, Options
+from .options import BY_NAME, COMMANDS, OPTIONS, PLATFORM, Option, OptionError, Options
 from .report.github import GitHub, input_error
 from .report.report import Report
 from .report.reporter import Reporter
@@ -88,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
                 if option.group not in groups:
                     groups[option.group] = spec.add_argument_group(GROUPS[option.group])
                 _add(groups[option.group], option)
+    tool = sub.add_parser(PLATFORM.name, help=PLATFORM.summary, description=PLATFORM.summary,
+                          epilog=f"example:\n  {PLATFORM.example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    tool.add_argument("action", choices=("prepare",))
+    majors = BY_NAME["pg-major"].choices
+    tool.add_argument("majors", nargs="*", type=int, choices=[int(m) for m in majors], metavar="MAJOR",
+                      help=f"PostgreSQL majors to prepare ({', '.join(majors)}; default: all)")
+    tool.add_argument("--system", dest="system_majors", nargs="+", type=int, default=[], metavar="MAJOR",
+                      help="also prepare an installed Debian/Ubuntu PostgreSQL of this major (/usr/lib/postgresql)")
+    tool.add_argument("--format", choices=("text", "json"), default="text", help="json: the report on stdout")
+    tool.add_argument("--no-color", action="store_true", help="no colour (also: NO_COLOR set)")
     return parser
 
 
@@ -98,6 +108,8 @@ def options_from(args: argparse.Namespace, root: Path) -> Options:
     for option in OPTIONS:  # a flag its command lacks takes the table's default
         given = getattr(args, option.dest, _argparse_default(option))
         values[option.dest] = tuple(given or ()) if option.kind == "repeat" else given
+    values["majors"] = tuple(getattr(args, "majors", ()) or ())
+    values["system_majors"] = tuple(getattr(args, "system_majors", ()) or ())
     for name, env in (("db_url", "SUPABASE_DB_URL"), ("project_ref", "SUPABASE_PROJECT_REF"),
                       ("access_token", "SUPABASE_ACCESS_TOKEN"), ("api_url", "SUPABASE_API_URL")):
         values[name] = values[name] or os.environ.get(env) or None
@@ -118,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         color=False if args.no_color else None)
     # Before anything is printed: every secret the run was given, in any field.
     given = [v for v in argv if looks_like_secret(v)]
-    reporter.secrets.add_all(collect([args.access_token, *given], [args.db_url], os.environ))
+    reporter.secrets.add_all(collect([getattr(args, "access_token", None), *given], [getattr(args, "db_url", None)],
+                                      os.environ))
     report = reporter.report
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _terminate)
@@ -143,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             Level.WARNING):
         report.status, report.exit_code = RunStatus.FAILED, 1
     report.duration_ms = int((time.monotonic() - started) * 1000)
-    reporter.finish(args.report, args.junit, args.pr_comment)
+    reporter.finish(getattr(args, "report", None), getattr(args, "junit", None), getattr(args, "pr_comment", None))
     return report.exit_code
 
 

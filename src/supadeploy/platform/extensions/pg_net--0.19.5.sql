@@ -27,7 +27,7 @@ create unlogged table net._http_response (
 );
 create index on net._http_response (created);
 
-create function net._enqueue(method text, url text, params jsonb, headers jsonb, body bytea, timeout integer)
+create function net._supadeploy_enqueue(method text, url text, params jsonb, headers jsonb, body bytea, timeout integer)
 returns bigint language plpgsql as $fn$
 declare
   query text;
@@ -44,20 +44,20 @@ $fn$;
 create function net.http_get(url text, params jsonb default '{}'::jsonb, headers jsonb default '{}'::jsonb,
                              timeout_milliseconds integer default 5000)
 returns bigint language sql as $fn$
-  select net._enqueue('GET', url, params, headers, null, timeout_milliseconds)
+  select net._supadeploy_enqueue('GET', url, params, headers, null, timeout_milliseconds)
 $fn$;
 
 create function net.http_post(url text, body jsonb default '{}'::jsonb, params jsonb default '{}'::jsonb,
                               headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
                               timeout_milliseconds integer default 5000)
 returns bigint language sql as $fn$
-  select net._enqueue('POST', url, params, headers, convert_to(body::text, 'UTF8'), timeout_milliseconds)
+  select net._supadeploy_enqueue('POST', url, params, headers, convert_to(body::text, 'UTF8'), timeout_milliseconds)
 $fn$;
 
 create function net.http_delete(url text, params jsonb default '{}'::jsonb, headers jsonb default '{}'::jsonb,
                                 timeout_milliseconds integer default 5000, body jsonb default null)
 returns bigint language sql as $fn$
-  select net._enqueue('DELETE', url, params, headers, convert_to(body::text, 'UTF8'), timeout_milliseconds)
+  select net._supadeploy_enqueue('DELETE', url, params, headers, convert_to(body::text, 'UTF8'), timeout_milliseconds)
 $fn$;
 
 create function net._http_collect_response(request_id bigint, async boolean default true)
@@ -68,6 +68,25 @@ $fn$;
 create function net.http_collect_response(request_id bigint, async boolean default true)
 returns net.http_response_result language sql stable as $fn$
   select net._http_collect_response(request_id, async)
+$fn$;
+
+create function net._urlencode_string(string varchar) returns text language sql immutable strict as $fn$
+  select string_agg(case when ch ~ '[A-Za-z0-9_.~-]' then ch
+                         else upper(regexp_replace(encode(convert_to(ch, 'utf8'), 'hex'), '(..)', '%\1', 'g')) end, '')
+  from regexp_split_to_table(string, '') as ch
+$fn$;
+
+create function net._encode_url_with_params_array(url text, params_array text[]) returns text
+language sql immutable strict as $fn$
+  select url || coalesce(case when url like '%?%' then '&' else '?' end || nullif(array_to_string(params_array, '&'), ''), '')
+$fn$;
+
+create function net._await_response(request_id bigint) returns boolean language plpgsql as $fn$
+begin
+  raise exception using errcode = 'SDL01',
+    message = format('request %s is queued: supadeploy''s local replay sends no HTTP request to wait for', request_id),
+    hint = 'run the dry run against a staging project to check statements that wait for HTTP responses';
+end
 $fn$;
 
 create function net.check_worker_is_up() returns void language plpgsql as $fn$ begin end $fn$;

@@ -13,6 +13,18 @@ create table vault.secrets (
 comment on table vault.secrets is 'Table with encrypted `secret` column for storing sensitive information on disk.';
 create unique index secrets_name_idx on vault.secrets (name) where name is not null;
 
+-- Vault's own encryption entry points (libsodium in the real extension): the replay keeps the bytes as
+-- they are, since nothing it stores leaves the throwaway database.
+create function vault._crypto_aead_det_noncegen() returns bytea language sql volatile as $fn$
+  select extensions.gen_random_bytes(16)
+$fn$;
+create function vault._crypto_aead_det_encrypt(message bytea, additional bytea, key_id bigint,
+                                               context bytea default 'pgsodium', nonce bytea default null)
+returns bytea language sql immutable as $fn$ select message $fn$;
+create function vault._crypto_aead_det_decrypt(message bytea, additional bytea, key_id bigint,
+                                               context bytea default 'pgsodium', nonce bytea default null)
+returns bytea language sql immutable as $fn$ select message $fn$;
+
 create view vault.decrypted_secrets as
   select s.id, s.name, s.description, s.secret,
          convert_from(decode(s.secret, 'base64'), 'utf8') as decrypted_secret,

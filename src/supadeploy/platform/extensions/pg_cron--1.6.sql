@@ -28,7 +28,7 @@ create table cron.job_run_details (
 );
 
 -- pg_cron refuses schedules it cannot read; so does the stand-in.
-create function cron._check_schedule(schedule text) returns text language plpgsql immutable as $fn$
+create function cron._supadeploy_check_schedule(schedule text) returns text language plpgsql immutable as $fn$
 begin
   if schedule ~* '^\s*(@(yearly|annually|monthly|weekly|daily|hourly|reboot)|[0-9]+ seconds?)\s*$'
      or array_length(regexp_split_to_array(trim(schedule), '\s+'), 1) = 5 then
@@ -44,7 +44,7 @@ declare
   id bigint;
 begin
   insert into cron.job (schedule, command, jobname, username)
-  values (cron._check_schedule(schedule), command, job_name, session_user)
+  values (cron._supadeploy_check_schedule(schedule), command, job_name, session_user)
   on conflict (jobname, username) do update set schedule = excluded.schedule, command = excluded.command
   returning jobid into id;
   return id;
@@ -56,7 +56,7 @@ language plpgsql security definer set search_path = cron as $fn$
 declare
   id bigint;
 begin
-  insert into cron.job (schedule, command, username) values (cron._check_schedule(schedule), command, session_user)
+  insert into cron.job (schedule, command, username) values (cron._supadeploy_check_schedule(schedule), command, session_user)
   returning jobid into id;
   return id;
 end
@@ -69,7 +69,7 @@ declare
   id bigint;
 begin
   insert into cron.job (schedule, command, jobname, database, username, active)
-  values (cron._check_schedule(schedule), command, job_name, database, coalesce(username, session_user), active)
+  values (cron._supadeploy_check_schedule(schedule), command, job_name, database, coalesce(username, session_user), active)
   on conflict (jobname, username) do update set schedule = excluded.schedule, command = excluded.command,
     database = excluded.database, active = excluded.active
   returning jobid into id;
@@ -103,7 +103,7 @@ create function cron.alter_job(job_id bigint, schedule text default null, comman
                                database text default null, username text default null, active boolean default null)
 returns void language plpgsql security definer set search_path = cron as $fn$
 begin
-  update cron.job set schedule = coalesce(cron._check_schedule(alter_job.schedule), job.schedule),
+  update cron.job set schedule = coalesce(cron._supadeploy_check_schedule(alter_job.schedule), job.schedule),
     command = coalesce(alter_job.command, job.command), database = coalesce(alter_job.database, job.database),
     username = coalesce(alter_job.username, job.username), active = coalesce(alter_job.active, job.active)
   where jobid = job_id;
@@ -112,6 +112,15 @@ begin
   end if;
 end
 $fn$;
+
+-- pg_cron's trigger function that tells its scheduler a job changed; the stand-in has no scheduler.
+create function cron.job_cache_invalidate() returns trigger language plpgsql as $fn$
+begin
+  return null;
+end
+$fn$;
+create trigger cron_job_cache_invalidate after insert or update or delete or truncate on cron.job
+  for each statement execute function cron.job_cache_invalidate();
 
 alter table cron.job enable row level security;
 alter table cron.job_run_details enable row level security;
@@ -123,3 +132,13 @@ grant usage on schema cron to postgres with grant option;
 grant select on cron.job to postgres with grant option;
 grant select, delete on cron.job_run_details to postgres with grant option;
 grant execute on all functions in schema cron to postgres with grant option;
+
+-- supautils on hosted projects (`extensions_parameter_overrides = '{"pg_cron":{"schema":"pg_catalog"}}'`,
+-- supabase/postgres supautils.conf.j2) puts pg_cron in pg_catalog whatever schema CREATE EXTENSION names.
+-- The script runs as the bootstrap superuser (a trusted extension), so it moves its own catalog row there
+-- and drops the dependency on the schema it was created in (pg_catalog is never recorded as one).
+update pg_catalog.pg_extension set extnamespace = 'pg_catalog'::regnamespace where extname = 'pg_cron';
+delete from pg_catalog.pg_depend
+where classid = 'pg_catalog.pg_extension'::regclass
+  and objid = (select oid from pg_catalog.pg_extension where extname = 'pg_cron')
+  and refclassid = 'pg_catalog.pg_namespace'::regclass;
