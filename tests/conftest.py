@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +62,23 @@ def clusters() -> Iterator[dict[str, Cluster]]:
     try:
         yield Lazy()
     finally:
-        for cluster in started.values():
+        _stop(list(started.values()))
+
+
+def _stop(clusters: list[Cluster]) -> None:
+    """Stop the servers now, and remove their folders in the background: a session's hundreds of test
+    databases are a few GB of small files, and deleting them is nobody's business to wait for."""
+    from unittest import mock
+
+    from supadeploy.platform import cluster as cluster_module
+
+    folders: list[str] = []
+    with mock.patch.object(cluster_module.shutil, "rmtree", lambda path, **_: folders.append(str(path))):
+        for cluster in clusters:
             cluster.stop()
+    if folders:
+        subprocess.Popen(["rm", "-rf", "--", *folders], start_new_session=True, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 @dataclass

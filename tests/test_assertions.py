@@ -93,13 +93,16 @@ def test_each_sabotage_fails_exactly_its_assertions(pg18, run_cli, sabotage, fai
     assert words in messages
 
 
-def test_failure_points_at_the_migration_that_created_the_object(pg18, run_cli):
+def test_a_failure_points_at_the_assertion_and_says_where_the_object_is_created(pg18, run_cli):
     assert run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", MIGRATIONS, "--no-assertions").code == 0
     pg18.query("alter table public.wt_sleep_stages disable row level security", superuser=True)
     result = run_cli("verify", "--db-url", pg18.dsn, "--assertions", WELLTRACK, "--migrations-dir", MIGRATIONS)
     line = next(n for n, text in enumerate((MIGRATIONS / "000004_sleep.sql").read_text().splitlines(), 1)
                 if text.startswith("create table public.wt_sleep_stages"))
-    assert f"000004_sleep.sql:{line}: assertion failed: RLS enabled on every wt_ table" in result.out
+    expected = next(n for n, text in enumerate(WELLTRACK.read_text().splitlines(), 1)
+                    if text.strip() == "- name: RLS enabled on every wt_ table")
+    assert f"welltrack.yml:{expected}: assertion failed: RLS enabled on every wt_ table" in result.out, result.out
+    assert f"is created at {MIGRATIONS / '000004_sleep.sql'}:{line})" in result.out
 
 
 @pytest.mark.parametrize("content, words, line", [

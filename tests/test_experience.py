@@ -54,7 +54,8 @@ def test_a_supabase_cli_repository_deploys_with_no_flags(tmp_path):
     done = run(["deploy"], repo)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[0] == "supadeploy deploy → local PostgreSQL 15 (supabase/config.toml)"
-    assert "migrations: supabase/migrations/ (found supabase/migrations/, 1 file(s))" in done.stdout
+    assert ("migrations: supabase/migrations/ (found supabase/migrations/ of the Supabase CLI project "
+            "(supabase/config.toml), 1 file(s))") in done.stdout
     assert "nothing was verified (no assertions)" in done.stdout
 
 

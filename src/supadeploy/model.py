@@ -104,7 +104,7 @@ class AssertionResult:
     passed: bool
     message: str
     object: str | None = None
-    file: str | None = None  # where the object was created (a migration), else the assertion's own file
+    file: str | None = None  # the assertion's own file and line
     line: int | None = None
 
 

@@ -116,7 +116,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("target", "Where to go: auto (chosen from the credentials given), local, postgres or api.", ALL, "target",
            choices=("auto", "local", "postgres", "api"), default="auto", cli_only=True),
     Option("migrations-dir", "Folder of <version>_<name>.sql files, relative to the repository root (default: "
-                             "migrations/, else supabase/migrations/).", ALL, "target", parse=Path,
+                             "supabase/migrations/ or migrations/; with both, supabase/migrations/ when "
+                             "supabase/config.toml exists).", ALL, "target", parse=Path,
            workspace_path=True),
     Option("assertions", "Assertion YAML files or folders, relative to the repository root (default: "
                          "supabase/assertions/ or assertions/ when present); repeat to compose. The action input "
@@ -128,8 +129,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("gate", "true: the assertions run before COMMIT and any failure rolls back (needs tx-mode all); false: "
                    "after. Empty: true with tx-mode all.", DEPLOYING, "deploy", kind="tristate"),
     Option("dry-run", "true: apply and verify in one transaction that is always rolled back, with short lock "
-                      "timeouts. Empty: false, except plan with credentials, which dry-runs (--no-dry-run: plan "
-                      "only lists).", DEPLOYING, "deploy", kind="tristate"),
+                      "timeouts. Empty: false, except plan with credentials, which dry-runs (without them plan "
+                      "replays the files on the local database; --no-dry-run: plan only lists).", DEPLOYING, "deploy", kind="tristate"),
     Option("target-version", "Deploy up to and including this version.", DEPLOYING, "deploy"),
     Option("include-all", "Also apply unapplied files older than the newest applied one.", DEPLOYING,
            "deploy", kind="switch", default=False),

@@ -49,6 +49,7 @@ class ApiTwin:
         self.faults: deque[str] = deque()
         self.counts: Counter[str] = Counter()
         self.queries = 0  # requests whose SQL reached the database
+        self.in_flight = 0  # requests being handled (one a client gave up on may still be running)
         self._lock = threading.Lock()
         self._window_start = time.monotonic()
         self._window_count = 0
@@ -65,7 +66,12 @@ class ApiTwin:
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
-                    "queries": self.queries, "faults_left": list(self.faults), **self.data_api.stats()}
+                    "queries": self.queries, "faults_left": list(self.faults), "in_flight": self.in_flight,
+                    **self.data_api.stats()}
+
+    def _flight(self, change: int) -> None:
+        with self._lock:
+            self.in_flight += change
 
     @property
     def url(self) -> str:
@@ -82,7 +88,9 @@ class ApiTwin:
         self.data_api.start()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="api-twin", daemon=True).start()
+        # shutdown() waits for the loop's next poll: 0.5 s by default, paid by every test that used a twin
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="api-twin",
+                         daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -206,6 +214,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, {"message": "Failed to fetch PostgREST OpenAPI spec"}, headers)
 
     def do_POST(self) -> None:  # noqa: N802
+        self.twin._flight(+1)
+        try:
+            self._post()
+        finally:
+            self.twin._flight(-1)
+
+    def _post(self) -> None:
         twin = self.twin
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/_twin/faults":

@@ -42,5 +42,7 @@ def test_the_json_report_keeps_its_keys_and_words():
     data = json.loads(json.dumps(report.to_dict()))
     assert data["status"] == "failed" and data["applied_versions"] == ["000001"]
     assert data["migrations"][0]["status"] == "applied"
-    assert data["findings"][0]["severity"] == "warning" and "statement_line" not in data["findings"][0]
+    assert data["findings"][0]["level"] == "warning"  # one vocabulary of levels: problems and findings alike
+    assert not {"severity", "statement_line", "statement_index", "column"} & set(data["findings"][0])
     assert [p["level"] for p in data["problems"]] == ["warning", "error"] and data["problems"][0]["kind"] == "lock-safety"
+    assert "allow scan-under-lock" in data["problems"][0]["message"]  # the id an acknowledgement needs

@@ -3,16 +3,18 @@ every migration file, every assertion file, the target version), then the target
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from ..checks.assertions.load import Assertion, load_suite
 from ..engine.failure import NOT_INSTALLED, missing_extension
 from ..engine.migrations import MigrationSet, load_migrations
 from ..engine.plan import PlanOptions
 from ..errors import ConfigError, MigrationFailed, NotAvailableLocally, SupadeployError
-from ..layout import Layout, discover
+from ..layout import Layout, discover, find_root
 from ..masking import shown
 from ..model import Problem
 from ..options import Options
@@ -45,19 +47,48 @@ class Context:
         return str(self.options.value(name, self.dry_run))
 
 
-def target_settings(options: Options) -> TargetSettings:
+def target_settings(options: Options, project_root: Path | None = None) -> TargetSettings:
+    """`project_root`: whose supabase/config.toml sets the local major (the layout's; the start by default)."""
     return TargetSettings(kind=options.target, db_url=options.db_url, project_ref=options.project_ref,
                           access_token=options.access_token, api_url=options.api_url,
-                          api_timeout=options.api_timeout, pg_major=options.pg_major, project_root=options.root)
+                          api_timeout=options.api_timeout, pg_major=options.pg_major,
+                          project_root=project_root or options.root)
+
+
+def on_runner() -> bool:
+    """On a GitHub runner the workspace is the project root: nothing above it is looked at."""
+    return bool(os.environ.get("GITHUB_WORKSPACE"))
+
+
+def layout_of(options: Options) -> Layout:
+    return discover(options.root, options.migrations_dir, list(options.assertions), options.no_assertions,
+                    walk=not on_runner())
+
+
+def _label(settings: TargetSettings) -> str:
+    """The target's name without connecting to it ('' when the settings cannot name one)."""
+    with suppress(SupadeployError):
+        target = open_target(settings)
+        try:
+            return target.label
+        finally:
+            target.close()
+    return ""
 
 
 @contextmanager
 def opened(options: Options, reporter: Reporter) -> Iterator[Context]:
     """The context of one run; the target is closed (and its round trips counted) whatever happens."""
     report = reporter.report
-    layout = discover(options.root, options.migrations_dir, list(options.assertions), options.no_assertions)
-    settings = target_settings(options)
+    settings = target_settings(options, find_root(options.root, walk=not on_runner()))
     report.target = settings.resolved_kind()
+    try:
+        layout = layout_of(options)
+    except SupadeployError:
+        report.database = _label(settings)  # a run that stops at its inputs still names where it was going
+        raise
+    settings = replace(settings, project_root=layout.config_root)
+    report.database = _label(settings)  # named even when a file below turns out to be bad
     migrations = load_migrations(layout.migrations, display_root=layout.root)
     reporter.warnings(migrations.warnings)
     _check_target_version(options.target_version, migrations)

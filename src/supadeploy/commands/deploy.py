@@ -8,15 +8,18 @@ from dataclasses import replace
 from ..checks.advisors import Verdict
 from ..checks.assertions import run as assertions
 from ..engine.apply import deploy
-from ..engine.blockers import locked_tables
+from ..engine.blockers import locked_tables, refuse_behind_blockers
+from ..engine.failure import NOT_INSTALLED
+from ..engine.history import read_history
 from ..engine.migrations import Migration
 from ..engine.plan import Plan
 from ..engine.run import ApplyOptions, DeployOutcome, TxMode
-from ..errors import ConfigError, SupadeployError
+from ..errors import ConfigError, MigrationFailed, SupadeployError
 from ..locks.check import LockReview
 from ..locks.trace import LockTracer
 from ..model import AssertionResult, Level, MigrationStatus, Problem
 from .advising import Advisors
+from .changes import lock_scope, news
 from .context import Context
 from .live import LiveHooks, confirm_plan
 
@@ -29,14 +32,25 @@ def run(ctx: Context) -> None:
     ask = (options.command == "deploy" and ctx.remote and not ctx.dry_run and not options.yes
            and not (os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS")) and reporter.interactive)
     locks = LockReview(options.max_lock_risk)
+    reported = news(ctx)
+    warned: list[Plan] = []  # a plan whose warnings were shown before the question
 
     def on_plan(plan: Plan) -> None:
-        """squawk's findings first: a real deploy over the limit applies nothing; then the question."""
-        static = locks.check_static(plan.pending, plan.history.server_version_num)
+        """squawk's findings first: a real deploy over the limit applies nothing; then, in a terminal,
+        everything the user should weigh, and the question."""
+        locks.scope = lock_scope(ctx, plan.pending, reported)
+        static = locks.check_static([m for m in plan.pending if locks.scope.reports(m.display_path)],
+                                    plan.history.server_version_num)
+        if ctx.remote and locks.provisional_tables():  # ranked as the trace would rank them, in every mode
+            static = locks.resize_static(read_history(ctx.target, sizes=locks.provisional_tables()).sizes)
         if not ctx.dry_run and locks.over(static):
             reporter.findings(locks.release_static())
             locks.refuse(static, before=True)
         if ask and len(hooks.plans) == 1 and plan.pending and not plan.blocked:
+            refuse_behind_blockers(plan, plan.history)  # before the question: it would refuse after it
+            reporter.warnings(plan.warnings)
+            warned.append(plan)
+            reporter.findings(locks.release_static())
             confirm_plan(reporter, plan)
 
     hooks = LiveHooks(reporter, ctx.target, locks=locks, measured_on="production" if ctx.remote else "replay",
@@ -44,20 +58,26 @@ def run(ctx: Context) -> None:
     mode = "dry run: one transaction, always rolled back" if ctx.dry_run else f"tx-mode {options.tx_mode}"
     mode += (", gated" if gate else "") + f"; lock_timeout {apply.lock_timeout}, statement_timeout " \
                                           f"{apply.statement_timeout}"
-    with reporter.phase(f"Deploy ({mode})"):
+    title = "Deploy" if ctx.remote or options.command == "deploy" else "Replay on the local database"
+    with reporter.phase(f"{title} ({mode})"):
         try:
             outcome = deploy(ctx.target, ctx.migrations, ctx.plan_options, apply, hooks)
+        except MigrationFailed as exc:
+            if options.command == "plan" and (ctx.remote or not any(p.kind == NOT_INSTALLED for p in exc.problems)):
+                report.plan_summary = _failed_plan(ctx)
+            raise
         finally:
             hooks.stop_heartbeat()
             reporter.findings(locks.release_static())
             if hooks.plans:
-                report.pending = [m.version for m in hooks.plans[-1].pending
-                                  if m.version not in report.applied_versions]
+                report.pending = [m.version for m in hooks.plans[-1].pending  # a plan's: what a deploy would apply
+                                  if options.command == "plan" or m.version not in report.applied_versions]
                 live = hooks.plans[-1].history.versions + ([] if ctx.dry_run else [
                     m.version for m in report.migrations if m.status == MigrationStatus.APPLIED])
                 report.schema_version = max(live) if live else None
         report.tables = None if outcome.rolled_back else outcome.tables  # nothing committed: nothing to count
-        reporter.warnings(outcome.plan.warnings)
+        if not any(plan is outcome.plan for plan in warned):
+            reporter.warnings(outcome.plan.warnings)
         if not outcome.results:
             reporter.progress("  nothing to apply: the database is up to date")
     if outcome.gate_skipped:
@@ -152,12 +172,28 @@ def mode_words(tx_mode: str, pending: list[Migration]) -> str:
     return text + (f", {outside} of them outside a transaction" if outside else "")
 
 
+def _failed_plan(ctx: Context) -> str:
+    """A plan that met a failing file: a deploy would stop there too."""
+    failed = next((m.file for m in ctx.reporter.report.migrations if m.status == MigrationStatus.FAILED), None)
+    where = f" at {failed}" if failed else ""
+    if ctx.remote:
+        return f"a deploy would fail{where} (above): fix it before deploying"
+    return f"the local replay failed{where} (above): a deploy would fail there too"
+
+
 def _honest_plan(ctx: Context, outcome: DeployOutcome) -> str:
     """What the real deploy, in the chosen mode, would do: one sentence, consistent with everything above."""
     if not outcome.results:
         return "nothing to apply: the database is up to date"
-    would = [r for r in outcome.results if r.status in (MigrationStatus.WOULD_APPLY, MigrationStatus.ROLLED_BACK)]
-    text = f"a deploy would apply {len(would)} migration(s), {mode_words(ctx.options.tx_mode, outcome.plan.pending)}"
+    would = [r for r in outcome.results if r.status in (MigrationStatus.WOULD_APPLY, MigrationStatus.ROLLED_BACK,
+                                                        MigrationStatus.APPLIED)]
+    how = mode_words(ctx.options.tx_mode, outcome.plan.pending)
+    text = f"a deploy would apply {len(would)} migration(s), {how}" if ctx.remote else (
+        f"the local replay applied {len(would)} migration(s): a deploy to a new database would apply them, {how} "
+        "(give credentials to plan against your project)")
+    unrun = sum(1 for m in outcome.plan.pending if not m.transactional) if ctx.dry_run else 0
+    if unrun:
+        text += f"; {unrun} non-transactional file(s) were not run (a dry run cannot roll them back)"
     failed = ctx.reporter.report.failed_assertions
     if not ctx.suite:
         return text + "; nothing would be verified (no assertions)"

@@ -1,6 +1,7 @@
 """`supadeploy lint`: lock safety and Supabase's advisors. Every migration is replayed and traced on a local
 database; with credentials, production's history says which files are pending and its table sizes rank the
-findings (one read-only request), and production's advisor findings are the baseline (one more)."""
+findings (one read-only request), and production's advisor findings are the baseline (one more); on a pull
+request, only its own files' lock findings are reported (changes.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..targets import open_target
 from ..targets.base import Target
 from ..targets.local import LocalTarget
 from .advising import Advisors
+from .changes import lock_scope, news
 from .context import Context, target_settings
 from .live import LiveHooks
 
@@ -25,6 +27,7 @@ def run(ctx: Context) -> None:
     reporter, report = ctx.reporter, ctx.reporter.report
     locks = LockReview(ctx.options.max_lock_risk)
     advisors = Advisors(ctx)
+    reported = news(ctx)
     server_version_num = None
     pending = list(ctx.migrations.migrations)
     replay: Target = ctx.target
@@ -33,14 +36,16 @@ def run(ctx: Context) -> None:
             history = read_history(ctx.target, sizes=locked_tables(ctx.migrations.migrations))
             plan = make_plan(ctx.migrations, history, ctx.plan_options)
             plan.refuse_if_blocked()
-            locks.sizes, locks.only = history.sizes, {m.display_path for m in plan.pending}
+            locks.sizes = history.sizes
             server_version_num = history.server_version_num
             report.pending = [m.version for m in plan.pending]
             reporter.progress(f"  {len(plan.pending)} pending migration(s); sizes of {len(history.sizes)} table(s)")
         pending = list(plan.pending)
         major = ctx.options.pg_major or (server_version_num // 10000 if server_version_num else None)
         replay = LocalTarget(major, "production's major") if major and not ctx.options.pg_major else \
-            open_target(replace(target_settings(ctx.options), kind="local"))
+            open_target(replace(target_settings(ctx.options, ctx.layout.config_root), kind="local"))
+    locks.scope = lock_scope(ctx, pending, reported)
+    pending = [m for m in pending if locks.scope.reports(m.display_path)]
     try:
         with reporter.phase(f"Replay on {replay.label}, traced (every migration, one transaction each)"):
             deploy(replay, ctx.migrations, PlanOptions(include_all=True),

@@ -16,7 +16,7 @@ from ..engine.plan import Plan
 from ..errors import Cancelled
 from ..locks.analyze import findings
 from ..locks.check import LockReview
-from ..model import Level, MigrationResult, Problem
+from ..model import Level, MigrationResult, MigrationStatus, Problem
 from ..report.reporter import Reporter
 from ..targets.base import Target
 
@@ -44,6 +44,7 @@ class LiveHooks(Hooks):
         self._started = 0.0
         self._what = ""
         self._tag: str | None = None
+        self._in_transaction: set[str] = set()  # files sent in a (traced) transaction
 
     def plan(self, plan: Plan) -> None:
         self.plans.append(plan)
@@ -52,6 +53,7 @@ class LiveHooks(Hooks):
 
     def starting(self, batch: list[Migration], how: str, tag: str | None = None) -> None:
         names = ", ".join(m.version for m in batch[:5]) + (" …" if len(batch) > 5 else "")
+        self._in_transaction.update(m.display_path for m in batch if m.transactional)
         self.reporter.progress(f"  → {names} ({how})")
         self.stop_heartbeat()
         self._started, self._what, self._tag = time.monotonic(), names, tag
@@ -76,6 +78,9 @@ class LiveHooks(Hooks):
 
     def result(self, result: MigrationResult) -> None:
         self.stop_heartbeat()
+        if (self.locks is not None and result.file in self._in_transaction
+                and result.status in (MigrationStatus.APPLIED, MigrationStatus.WOULD_APPLY)):
+            self.locks.ran_traced(result.file)  # its transaction's trace came back: it speaks for the file
         self.reporter.migration(result, record=self.record)
 
     def waiting(self, message: str) -> None:
@@ -86,6 +91,8 @@ class LiveHooks(Hooks):
 
     def traced(self, batch: list[Migration], rows: list[dict[str, Any]]) -> None:
         if self.locks is not None:
+            for migration in batch:
+                self.locks.ran_traced(migration.display_path)
             self.reporter.findings(self.locks.traced(findings(batch, rows, self.measured_on)))
 
     def probed(self, batch: list[Migration], value: Any) -> None:

@@ -1,5 +1,6 @@
 """`supadeploy status`: Local | Remote | Applied at, like `supabase migration list`, with what would stop a
-deploy marked."""
+deploy marked. Without credentials there is no remote to list: the local files are listed and nothing is
+started (the local replay's history is always empty)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from .context import Context
 
 
 def run(ctx: Context) -> None:
-    history = read_history(ctx.target)
+    if not ctx.remote:
+        ctx.reporter.progress("  no database given: only the local files are listed (give --db-url or "
+                              "--project-ref with an access token to compare them with your project)")
+    history = read_history(ctx.target) if ctx.remote else History(exists=False, rows=())
     ctx.reporter.status_rows(rows(history, ctx.migrations))
     local = {m.version for m in ctx.migrations.migrations}
     ctx.reporter.report.pending = sorted(local - set(history.versions))

@@ -41,6 +41,14 @@ class Severity(StrEnum):
         return {Severity.NOTE: Level.NOTICE, Severity.WARNING: Level.WARNING, Severity.ERROR: Level.ERROR}[self]
 
 
+# squawk's rules about a harm the trace measures (a rewrite, a validation scan, an index build under a lock
+# that blocks the table): where a statement ran traced, the trace speaks for it and these are withdrawn;
+# before that (a real deploy judging the text up front), they are sized like the trace would size them.
+TRACE_COVERS = frozenset(f"squawk/{rule}" for rule in (
+    "adding-field-with-default", "adding-foreign-key-constraint", "adding-serial-primary-key-field",
+    "changing-column-type", "constraint-missing-not-valid", "disallowed-unique-constraint",
+    "require-concurrent-index-creation", "setting-not-nullable-field", "adding-primary-key-constraint"))
+
 SEVERITY_ICONS = {Severity.ERROR: "🛑 error", Severity.WARNING: "⚠️ warning", Severity.NOTE: "ℹ️ note"}
 
 
@@ -58,6 +66,10 @@ class LockFinding(Finding):
     size_source: str | None = None  # production | replay | unknown
     detail: str | None = None  # e.g. the index built
     statement_line: int | None = None  # where the statement starts (squawk points inside it)
+    statement_index: int | None = None  # which statement of the file
+    column: int | None = None  # squawk's 0-based column on `line`
+
+    TRANSIENT: ClassVar[tuple[str, ...]] = ("statement_line", "statement_index", "column", "severity")
 
     @property
     def level(self) -> Level:
@@ -76,10 +88,18 @@ class LockFinding(Finding):
         """From squawk's reading of the text, not from a trace."""
         return self.effect == "static"
 
+    @property
+    def provisional(self) -> bool:
+        """squawk's reading of a harm the trace measures: it stands in for the trace until the trace speaks."""
+        return self.static and self.rule in TRACE_COVERS
+
     def problem(self) -> Problem:
-        where = f" [{self.table}, {self.lock}]" if self.table else ""
-        ack = " (acknowledged in the file)" if self.acknowledged else ""
-        return Problem(f"{self.message}{ack}. Instead: {self.advice}", file=self.file, line=self.line,
+        where = f" [{self.table}, {self.lock}]" if self.table and self.lock else f" [{self.table}]" if self.table \
+            else ""
+        ack = (" (acknowledged in the file)" if self.acknowledged else
+               f" [{self.rule}: if it is intended, put `-- supadeploy: allow {self.rule} — why` above the statement]")
+        instead = f". Instead: {self.advice}" if self.advice else ""
+        return Problem(f"{self.message}{instead}{ack}", file=self.file, line=self.line,
                        title=f"Lock safety: {self.rule}{where}", kind=self.FAMILY)
 
     def columns(self) -> dict[str, str]:
@@ -91,8 +111,10 @@ class LockFinding(Finding):
                 "Lock": self.lock or "", "What happens": self.effect or "", "Size": size, "Instead": self.advice}
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["statement_line"]
+        """In the JSON report's one vocabulary of levels (error, warning, notice), as its problems say it."""
+        data = {"level": str(self.level), **asdict(self)}
+        for name in self.TRANSIENT:
+            del data[name]
         return data
 
 
@@ -111,14 +133,15 @@ def at_least(severity: Severity, threshold: str) -> bool:
 
 
 def resize(finding: LockFinding, sizes: dict[str, dict[str, int]]) -> LockFinding:
-    """Rank a traced finding by the table's size in production, when it is known."""
-    if finding.table is None or finding.static:
+    """Rank a traced (or provisional) finding by the table's size in production, when it is known."""
+    if finding.table is None or (finding.static and not finding.provisional):
         return finding
-    size = sizes.get(finding.table) or sizes.get(finding.table.split(".", 1)[-1])
+    size = sizes.get(finding.table)  # both schema-qualified, as quote_ident writes them: never by bare name
     if size:
         finding.bytes, finding.rows, finding.size_source = size["bytes"], size["rows"], "production"
         finding.severity = severity_for(size["bytes"])
-        finding.message = traced_message(finding)
+        if not finding.static:
+            finding.message = traced_message(finding)
     return finding
 
 

@@ -33,7 +33,8 @@ def findings(batch: list[Migration], rows: list[dict[str, Any]], measured_on: st
             rule=rule.ID, file=migration.display_path, line=statement.line, message="",
             advice=rule.advice(_kind(statement)), severity=severity_for(bytes_), table=row["relname"], lock=lock,
             effect=rule.EFFECT, rows=row.get("est_rows"), bytes=bytes_, size_source=measured_on,
-            detail=row.get("index_built") if rule.EFFECT == "index build" else None, statement_line=statement.line)
+            detail=row.get("index_built") if rule.EFFECT == "index build" else None, statement_line=statement.line,
+            statement_index=int(row["s"]))
         finding.message = traced_message(finding)
         finding.acknowledged = is_acknowledged(finding.rule, migration.text, finding.line, finding.statement_line)
         found.append(finding)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..paths import temp_root
-from . import LockFinding, Severity
+from . import TRACE_COVERS, LockFinding, Severity
 
 # Style, or handled by supadeploy itself: not lock safety.
 EXCLUDED = ("require-lock-timeout", "require-statement-timeout", "prefer-bigint-over-int", "prefer-bigint-over-smallint",
@@ -30,6 +30,11 @@ BLOCKING = {"adding-field-with-default", "adding-foreign-key-constraint", "addin
             "adding-serial-primary-key-field", "changing-column-type", "constraint-missing-not-valid",
             "disallowed-unique-constraint", "require-concurrent-index-creation", "require-concurrent-index-deletion",
             "setting-not-nullable-field", "adding-required-field", "adding-primary-key-constraint"}
+
+
+def covered(rule: str) -> bool:
+    """Whether the trace measures what this rule reads from the text (see locks.TRACE_COVERS)."""
+    return rule in TRACE_COVERS
 
 
 def binary() -> str:
@@ -74,5 +79,6 @@ def run(files: dict[str, str], major: int) -> list[LockFinding]:
         findings.append(LockFinding(
             rule=f"squawk/{rule}", severity=Severity.WARNING if rule in BLOCKING else Severity.NOTE,
             file=names.get(entry["file"], entry["file"]), line=int(entry["line"]) + 1,
-            message=entry["message"].rstrip(". "), advice=entry.get("help") or "", effect="static"))
+            column=int(entry.get("column") or 0), message=entry["message"].rstrip(". "),
+            advice=entry.get("help") or "", effect="static"))
     return findings

@@ -104,7 +104,8 @@ class ObjectIndex:
 
 
 def results(raw: Any, assertions: list[Assertion], migrations: MigrationSet | None) -> list[AssertionResult]:
-    """The verdicts (from a verify request or a gate), a failure pointing at the migration that made the object."""
+    """The verdicts (from a verify request or a gate). A failure points at the assertion that failed (what was
+    expected is written there) and says where the migrations create the object it is about."""
     if isinstance(raw, str):
         raw = json.loads(raw)
     index = ObjectIndex.build(migrations)
@@ -112,10 +113,14 @@ def results(raw: Any, assertions: list[Assertion], migrations: MigrationSet | No
     for item in raw or []:
         assertion = assertions[int(item["index"])]
         obj = item.get("object") or None
-        place = index.find(obj) or index.find(assertion.spec.get("table")) or index.find(assertion.spec.get("name"))
-        file, line = place if place and not item["passed"] else (assertion.file, assertion.line)
-        found.append(AssertionResult(assertion.name, assertion.kind, bool(item["passed"]), item.get("message", ""),
-                                     obj, file, line))
+        message = item.get("message", "")
+        if not item["passed"]:
+            subject = obj or assertion.spec.get("table") or assertion.spec.get("name")
+            place = index.find(subject if isinstance(subject, str) else None)
+            if place is not None:
+                message += f" ({subject} is created at {place[0]}:{place[1]})"
+        found.append(AssertionResult(assertion.name, assertion.kind, bool(item["passed"]), message, obj,
+                                     assertion.file, assertion.line))
     return found
 
 

@@ -21,9 +21,20 @@ _NOTES = ("create table public.notes (id uuid primary key default gen_random_uui
           "grant select, insert, update, delete on public.notes to authenticated;")
 _NOTES_SPEC = {"tables": ["notes"], "seed": f"insert into public.notes (profile_id, body) values "
                                              f"('{sql.USER_A}', 'a'), ('{sql.USER_B}', 'b')"}
+# Keys the database makes itself: an identity ALWAYS key, a generated column, a serial key.
+_ENTRIES = ("create table public.entries (id bigint generated always as identity primary key, "
+            "profile_id uuid not null references auth.users (id), words int not null, "
+            "doubled int generated always as (words * 2) stored, seq bigserial);\n"
+            "create policy own on public.entries for all to authenticated using (profile_id = auth.uid()) "
+            "with check (profile_id = auth.uid());\n"
+            "grant select, insert, update, delete on public.entries to authenticated;")
+_ENTRIES_SPEC = {"tables": ["entries"], "seed": f"insert into public.entries (profile_id, words) values "
+                                                 f"('{sql.USER_A}', 1), ('{sql.USER_B}', 2)"}
 FIXTURES = (
     Fixture(_NOTES + "\nalter table public.notes enable row level security;", _NOTES_SPEC, passes=True),
     Fixture(_NOTES, _NOTES_SPEC, passes=False),  # the policy exists, but RLS is off: A sees B's rows
+    Fixture(_ENTRIES + "\nalter table public.entries enable row level security;", _ENTRIES_SPEC, passes=True),
+    Fixture(_ENTRIES, _ENTRIES_SPEC, passes=False),
 )
 
 
@@ -39,9 +50,15 @@ def to_sql(spec: dict[str, Any]) -> str:
       IF row_b IS NULL THEN
         bad := concat_ws('; ', bad, t || ': the seed has no row of user B'); obj := coalesce(obj, t); CONTINUE;
       END IF;
+      -- B's row again, as a copy: identity and generated columns take their own values (inserting into
+      -- GENERATED ALWAYS fails with 428C9, not RLS's 42501), and so does an `id` with a default
       SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) INTO cols FROM pg_attribute
-       WHERE attrelid = ('public.' || quote_ident(t))::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '';
-      IF col <> 'id' THEN row_b := row_b || jsonb_build_object('id', gen_random_uuid()); END IF;
+       WHERE attrelid = ('public.' || quote_ident(t))::regclass AND attnum > 0 AND NOT attisdropped
+         AND attgenerated = '' AND attidentity = '' AND NOT (attname = 'id' AND col <> 'id' AND atthasdef);
+      IF col <> 'id' AND (SELECT atttypid FROM pg_attribute WHERE attrelid = ('public.' || quote_ident(t))::regclass
+                            AND attname = 'id' AND NOT attisdropped) = 'uuid'::regtype THEN
+        row_b := row_b || jsonb_build_object('id', gen_random_uuid());
+      END IF;
       PERFORM set_config('role', 'authenticated', true);
       PERFORM set_config('request.jwt.claims', '{{"sub": "{sql.USER_A}", "role": "authenticated"}}', true);
       BEGIN
