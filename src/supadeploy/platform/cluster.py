@@ -60,6 +60,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _check_searchable(base: Path, os_user: str) -> None:
+    """The server runs as another OS user: every folder above its data must let that user pass."""
+    closed = [p for p in (base, *base.resolve().parents) if not p.stat().st_mode & 0o001]
+    if closed:
+        raise ConfigError(f"the temporary folder {base} is inside {closed[-1]}, which the '{os_user}' user PostgreSQL "
+                          "runs as cannot enter; set TMPDIR (or SUPADEPLOY_TMPDIR) to a folder it can reach, e.g. /tmp")
+
+
 def server_user() -> str | None:
     """The OS user the server runs as: None (ourselves) unless we are root."""
     if os.name != "posix" or os.geteuid() != 0:
@@ -145,6 +153,8 @@ class Cluster:
 
     def start(self) -> Cluster:
         base = temp_root()
+        if self.os_user:
+            _check_searchable(base, self.os_user)
         remove_stale(base)
         self.root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))
         try:

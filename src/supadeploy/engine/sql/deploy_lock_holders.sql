@@ -4,4 +4,5 @@
   'seconds', pg_catalog.round(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - a.xact_start)))),
   '[]'::jsonb)
   FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = @CLASSID@ AND l.objid = @OBJID@ AND l.objsubid = 1)
+  WHERE l.locktype = 'advisory' AND l.granted AND l.classid = @CLASSID@ AND l.objid = @OBJID@ AND l.objsubid = 1
+    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()))

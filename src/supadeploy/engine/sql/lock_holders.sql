@@ -8,5 +8,6 @@
   FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
   JOIN pg_catalog.pg_class c ON c.oid = l.relation JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND a.xact_start IS NOT NULL
+    AND l.database = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
     AND a.application_name NOT LIKE 'supadeploy:%'
     AND l.relation IN (SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest(@TABLES@) x))
