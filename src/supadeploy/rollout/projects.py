@@ -19,7 +19,7 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -280,9 +280,5 @@ def _check_named(fleet: Fleet, named: Named, project: Project | None, problems: 
                         "likely fail and stop its wave")
 
 
-def refs_of(waves: Iterable[ResolvedWave]) -> list[str]:
-    return [ref for wave in waves for ref in wave.refs]
-
-
 __all__ = ["DEPLOYABLE", "ManagementClient", "Project", "ProjectList", "ResolvedWave", "Skipped", "list_projects",
-           "refs_of", "resolve"]
+           "resolve"]
