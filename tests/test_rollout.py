@@ -31,6 +31,8 @@ from supadeploy.errors import (
     MigrationFailed,
     OutcomeUnknownError,
     TargetError,
+)
+from supadeploy.errors import (
     outcome as ending,
 )
 from supadeploy.rollout.fleet import FleetFileError, load_fleet, parse_fleet
@@ -350,7 +352,7 @@ def test_clients_sharing_the_pacer_stop_at_the_limit_where_separate_counts_would
     fleet_twin.limit = 4
     pacer = Pacer()
     clients = [ManagementClient(TOKEN, fleet_twin.url, pacer=pacer) for _ in range(2)]
-    key = key_for(TOKEN, "GET", "/v1/projects")
+    key = key_for(TOKEN, "GET", "/v1/projects", fleet_twin.url)
     threads = [threading.Thread(target=lambda c=c: [c.get("/v1/projects") for _ in range(2)]) for c in clients]
     for thread in threads:
         thread.start()
@@ -372,7 +374,7 @@ def test_the_pacer_learns_what_other_processes_spent_from_the_headers(fleet_twin
     pacer = Pacer()
     with ManagementClient(TOKEN, fleet_twin.url, pacer=pacer) as client:
         client.get("/v1/projects")
-    key = key_for(TOKEN, "GET", "/v1/projects")
+    key = key_for(TOKEN, "GET", "/v1/projects", fleet_twin.url)
     assert pacer.snapshot(key)["budget"] == 0 and pacer.delay(key) > 0
     assert fleet_twin.stats()["by_status"] == {"200": 4}
 
@@ -385,7 +387,7 @@ def test_parallel_query_clients_of_one_project_pace_through_short_windows_withou
     done: list[int] = []
 
     def client() -> None:
-        target = ApiTarget(ref, TOKEN, fleet_twin.url, rate=paced(TOKEN, pacer))
+        target = ApiTarget(ref, TOKEN, fleet_twin.url, rate=paced(TOKEN, pacer=pacer))
         try:
             done.extend(target.run("select 1 as one")[0]["one"] for _ in range(3))
         finally:

@@ -3,7 +3,7 @@ every migration file, every assertion file, the target version), then the target
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -34,6 +34,7 @@ class Context:
     target: Target
     remote: bool  # a real database (a URL or the API), not the local replay
     dry_run: bool
+    should_stop: Callable[[], bool] | None = None  # a fleet rollout was interrupted: send no further transaction
 
     @property
     def plan_options(self) -> PlanOptions:

@@ -87,7 +87,7 @@ class ManagementClient:
         """The JSON answer of `GET path`; throttles are waited out, failures retried up to `max_attempts`."""
         import httpx  # noqa: PLC0415 - heavy: loaded on first use
 
-        key = key_for(self._token, "GET", path)
+        key = key_for(self._token, "GET", path, self.base_url)
         failures = 0
         started = time.monotonic()
         while True:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
@@ -28,6 +28,7 @@ from ..errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNKNOWN,
+    InternalError,
     Interrupted,
     OutcomeUnknownError,
     SupadeployError,
@@ -71,6 +72,10 @@ class ProjectOutcome:
     requests: int = 0
     message: str = ""
     error: SupadeployError | None = None
+    schema_version: str | None = None  # the newest version applied on the project afterwards, when known
+    pending: int | None = None  # local migrations still not applied there afterwards, when known
+    log: str = ""  # what the project's deploy printed (shown at its end, never interleaved)
+    warnings: tuple[Problem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,11 @@ class ProjectResult:
     message: str = ""
     problems: tuple[Problem, ...] = ()
     exit_code: int = EXIT_OK
+    error_type: type[SupadeployError] | None = None  # how the failure ends a run (errors.ENDINGS)
+    schema_version: str | None = None
+    pending: int | None = None
+    log: str = ""
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def applied_version(self) -> str | None:
@@ -132,6 +142,7 @@ class NoHooks:
 
 
 T = TypeVar("T")
+INTERRUPTED = "interrupted"
 Deploy = Callable[[ProjectJob], ProjectOutcome]
 Gate = Callable[[ProjectJob], "str | None"]  # a reason not to start this project, or None
 
@@ -162,6 +173,12 @@ class Rollout:
         self._jobs = [ProjectJob(ref, name, i) for i, (ref, name) in enumerate(pairs)]
         self._workers: list[threading.Thread] = []
 
+    @property
+    def interrupted(self) -> bool:
+        """Ctrl-C or SIGTERM: the running deploys stop before their next transaction, too."""
+        with self._shared.lock:
+            return self._shared.stop_reason == INTERRUPTED
+
     def cancel(self, reason: str = "interrupted") -> None:
         """Start no further project; the running ones finish."""
         with self._shared.lock:
@@ -179,7 +196,7 @@ class Rollout:
             try:
                 self._run_wave(wave, jobs)
             except KeyboardInterrupt:
-                self.cancel("interrupted")
+                self.cancel(INTERRUPTED)
                 self._run_wave_after_interrupt()
                 break
         return self._outcome()
@@ -231,17 +248,23 @@ class Rollout:
         except Exception as exc:  # noqa: BLE001 - a bug: the project's result says so, the other projects are not lost
             return ProjectResult(job.ref, job.wave, Result.ERROR, seconds=self.clock() - began,
                                  message=f"internal error in supadeploy ({type(exc).__name__}); please report it",
-                                 exit_code=EXIT_INTERNAL)
+                                 exit_code=EXIT_INTERNAL, error_type=InternalError)
         seconds = self.clock() - began
         error = outcome.error
         if error is None:
             result = Result.DEPLOYED if outcome.applied else Result.UP_TO_DATE
-            return ProjectResult(job.ref, job.wave, result, outcome.applied, seconds, outcome.requests,
-                                 outcome.message)
+            return self._result(job, result, outcome, seconds, outcome.message)
         result = (Result.UNKNOWN if isinstance(error, OutcomeUnknownError) else
                   Result.INTERRUPTED if isinstance(error, Interrupted) else Result.FAILED)
-        return ProjectResult(job.ref, job.wave, result, outcome.applied, seconds, outcome.requests,
-                             outcome.message or str(error), tuple(error.problems), ending(error).exit_code)
+        return replace(self._result(job, result, outcome, seconds, outcome.message or str(error)),
+                       problems=tuple(error.problems), exit_code=ending(error).exit_code, error_type=type(error))
+
+    @staticmethod
+    def _result(job: ProjectJob, result: Result, outcome: ProjectOutcome, seconds: float,
+                message: str) -> ProjectResult:
+        return ProjectResult(job.ref, job.wave, result, outcome.applied, seconds, outcome.requests, message,
+                             schema_version=outcome.schema_version, pending=outcome.pending, log=outcome.log,
+                             warnings=outcome.warnings)
 
     def _hook(self, call: Callable[[T], None], arg: T) -> None:
         with self._shared.hooks_lock:

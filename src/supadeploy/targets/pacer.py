@@ -61,9 +61,10 @@ class PaceKey:
         return f"{self.endpoint} ({self.scope})"
 
 
-def key_for(token: str, method: str, path: str) -> PaceKey:
-    """The key of a request: its scope and endpoint from the path, as Supabase documents them."""
-    digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+def key_for(token: str, method: str, path: str, server: str = "") -> PaceKey:
+    """The key of a request: its scope and endpoint from the path, as Supabase documents them; `server` (the
+    API's base URL) keeps the counts of two servers apart."""
+    digest = hashlib.sha256(f"{server}\n{token}".encode()).hexdigest()[:16]
     path = path.split("?", 1)[0].rstrip("/") or "/"
     project = PROJECT_PATH.match(path)
     organization = ORGANIZATION_PATH.match(path)
@@ -267,11 +268,12 @@ class PacedLimiter:
             self._ticket = None
 
 
-def paced(token: str, pacer: Pacer | None = None, max_wait: float | None = None,
+def paced(token: str, server: str = "", pacer: Pacer | None = None, max_wait: float | None = None,
           method: str = "POST") -> Callable[[str], PacedLimiter]:
-    """`ApiTarget(rate=...)`: each endpoint the target calls paced through `pacer` (default: the process's)."""
+    """`ApiTarget(rate=...)`: each endpoint the target calls on `server` paced through `pacer` (default: the
+    process's)."""
     shared = pacer or shared_pacer()
-    return lambda path: PacedLimiter(shared, key_for(token, method, path), max_wait)
+    return lambda path: PacedLimiter(shared, key_for(token, method, path, server), max_wait)
 
 
 _SHARED: Pacer | None = None
