@@ -12,6 +12,7 @@ so parallel deploys never interleave. The rollout's own report has one row per p
 from __future__ import annotations
 
 import io
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -108,45 +109,58 @@ def _check_flags(options: Options) -> None:
 
 
 def _prepare(options: Options, reporter: Reporter) -> Fleetwide:
+    """Every input read and checked, then the waves resolved against the projects the token can see."""
     report = reporter.report
     layout = discover(options.root, options.migrations_dir, list(options.assertions), options.no_assertions)
-    path = options.fleet or options.root / DEFAULT_FLEET
-    path = path if path.is_absolute() else options.root / path
-    report.target, report.database = "api", f"fleet {layout.shown(path)}"
-    fleet = load_fleet(path, layout.shown(path))
-    for name in (options.wave, options.from_wave) + ((options.github_matrix,) if options.github_matrix != "*"
-                                                    else ()):
-        if name:
-            fleet.wave(name)  # a clear error naming the waves
+    fleet = _fleet(options, layout, report)
     migrations = load_migrations(layout.migrations, display_root=layout.root)
     reporter.warnings(migrations.warnings)
     _check_target_version(options.target_version, migrations)
     deploying = not (options.github_matrix or options.status or options.command == "status")
     suite = load_suite(layout.assertions, layout.root, required=False) if deploying else []
     token = check_token(options.access_token, "a rollout")
-    for given, why in ((options.project_ref, "SUPABASE_PROJECT_REF"), (options.db_url, "SUPABASE_DB_URL")):
+    for given, why in ((options.project_ref, "--project-ref (SUPABASE_PROJECT_REF)"),
+                       (options.db_url, "--db-url (SUPABASE_DB_URL)")):
         if given:
-            reporter.warnings([Problem(f"{why} is set, but a rollout deploys to the fleet file's projects through "
-                                       "the Management API: it is ignored", title="Rollout")])
+            reporter.warnings([Problem(f"{why} is set, but a fleet's projects come from its fleet file, through "
+                                       "the Management API: it is ignored", title="Fleet")])
     limits = ApiLimits(read_timeout=options.api_timeout) if options.api_timeout else ApiLimits()
-    with ManagementClient(token, options.api_url, limits) as client:
-        reporter.heading(f"supadeploy {options.command} → {report.database} via {client.base_url}")
-        reporter.warnings([Problem(w, title="Access token") for w in client.warnings])
-        client.on_wait = lambda message: reporter.progress(f"  … {message}")
-        visible = list_projects(client)
-        api_url, list_requests = client.base_url, client.requests
-    reporter.warnings([Problem(w, title="Projects list") for w in visible.warnings])
-    waves, warnings = resolve(fleet, visible)
-    reporter.warnings([Problem(w, title="Fleet file") for w in warnings])
-    dry_run = bool(options.dry_run)
-    report.dry_run = dry_run
-    shared = Fleetwide(options, reporter, layout, fleet, migrations, suite, token, api_url, limits,
-                       _selected(options, waves), dry_run, list_requests)
+    waves, api_url, list_requests = _waves(options, reporter, fleet, token, limits)
+    report.dry_run = bool(options.dry_run)
     report.round_trips = list_requests
     reporter.progress(f"  migrations: {layout.shown(layout.migrations)}/ ({len(migrations.migrations)} file(s))"
                       + (f"; assertions: {', '.join(layout.shown(p) for p in layout.assertions)}"
                          if deploying and layout.assertions else ""))
-    return shared
+    return Fleetwide(options, reporter, layout, fleet, migrations, suite, token, api_url, limits,
+                     _selected(options, waves), report.dry_run, list_requests)
+
+
+def _fleet(options: Options, layout: Layout, report: Report) -> Fleet:
+    """The fleet file, and the waves the flags name (a clear error listing the file's waves)."""
+    path = options.fleet or options.root / DEFAULT_FLEET
+    path = path if path.is_absolute() else options.root / path
+    report.target, report.database = "api", f"fleet {layout.shown(path)}"
+    fleet = load_fleet(path, layout.shown(path))
+    named = (options.wave, options.from_wave, None if options.github_matrix == "*" else options.github_matrix)
+    for name in named:
+        if name:
+            fleet.wave(name)
+    return fleet
+
+
+def _waves(options: Options, reporter: Reporter, fleet: Fleet, token: str,
+           limits: ApiLimits) -> tuple[tuple[ResolvedWave, ...], str, int]:
+    """One GET /v1/projects: the waves resolved (a named project the token cannot see fails at its line)."""
+    with ManagementClient(token, options.api_url, limits) as client:
+        reporter.heading(f"supadeploy {options.command} → {reporter.report.database} via {client.base_url}")
+        reporter.warnings([Problem(w, title="Access token") for w in client.warnings])
+        client.on_wait = lambda message: reporter.progress(f"  … {message}")
+        visible = list_projects(client)
+        api_url, requests = client.base_url, client.requests
+    reporter.warnings([Problem(w, title="Projects list") for w in visible.warnings])
+    waves, warnings = resolve(fleet, visible)
+    reporter.warnings([Problem(w, title="Fleet file") for w in warnings])
+    return waves, api_url, requests
 
 
 def _selected(options: Options, waves: tuple[ResolvedWave, ...]) -> tuple[ResolvedWave, ...]:
@@ -203,8 +217,6 @@ def _say_matrix(reporter: Reporter, documents: list[dict[str, Any]]) -> None:
 
 
 def _json(value: Any) -> str:
-    import json  # noqa: PLC0415 - only the matrix needs it here
-
     return json.dumps(value, separators=(",", ":"))
 
 
