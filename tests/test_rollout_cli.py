@@ -434,7 +434,10 @@ def test_the_action_plans_the_matrix_then_a_shard_job_deploys_its_share(fleet4, 
         assert [p["project"] for p in json.loads(job.outputs["report"])["projects"]] == entry["projects"].split()
         assert "### Projects" in job.summary_text
     assert [fleet4.history(r) != [] for r in fleet4.refs] == [False, True, True, True]
-    for inputs, said in (({"command": "rollout"}, "command rollout needs 'access-token'"),
+    status = step.run(command="status", fleet="supabase/fleet.yml", **credentials)
+    assert status.code == 0, status.log + status.err
+    assert [p["result"] for p in json.loads(status.outputs["report"])["projects"]] == ["pending"] + ["up-to-date"] * 3
+    for inputs, said in (({"command": "rollout"}, "command rollout with a fleet needs 'access-token'"),
                          ({"command": "rollout", "project_ref": fleet4.refs[0], **credentials},
                           "leave 'project-ref' and 'db-url' empty")):
         refused = step.run(**inputs)

@@ -87,8 +87,8 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
     if command not in COMMAND_NAMES:
         raise InputError(f"input 'command' must be one of {', '.join(COMMAND_NAMES)}, not {shown(command)}")
     has = {name: bool(read_input(env, name)) for name in ("project-ref", "access-token", "db-url", "api-url")}
-    if command == "rollout":
-        _check_fleet_inputs(has)
+    if command == "rollout" or read_input(env, "fleet"):
+        _check_fleet_inputs(command, has)
     elif has["db-url"] and (has["project-ref"] or has["access-token"]):
         raise InputError("give either 'db-url' or 'project-ref' with 'access-token', not both")
     elif has["project-ref"] != has["access-token"]:
@@ -131,14 +131,16 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
     return argv
 
 
-def _check_fleet_inputs(has: dict[str, bool]) -> None:
-    """A rollout's projects come from its fleet file: one access token, no project-ref or db-url."""
+def _check_fleet_inputs(command: str, has: dict[str, bool]) -> None:
+    """A fleet's projects come from its file (rollout, status with fleet): one access token, no project-ref or
+    db-url."""
     if not has["access-token"]:
-        raise InputError("command rollout needs 'access-token' (one token that sees every project of the fleet; an "
-                         "empty secret usually means it is not available to this workflow or environment)")
+        raise InputError(f"command {command} with a fleet needs 'access-token' (one token that sees every project "
+                         "of the fleet; an empty secret usually means it is not available to this workflow or "
+                         "environment)")
     if has["project-ref"] or has["db-url"]:
-        raise InputError("command rollout deploys to the projects of its fleet file: leave 'project-ref' and "
-                         "'db-url' empty")
+        raise InputError(f"command {command} with a fleet works on the projects of its fleet file: leave "
+                         "'project-ref' and 'db-url' empty")
 
 
 def _assertion_arguments(env: Mapping[str, str], workspace: Path) -> list[str]:
