@@ -296,6 +296,12 @@ def test_the_github_matrix_of_every_wave_and_its_shards_cover_the_wave_once(flee
         ("canary", 1, 1, 1), ("rest", 11, 4, 4)] + [("", 0, 0, 1)] * 4
     rest = waves[1]
     assert all(p["requests"] == 0 for p in fleet12.twin.stats()["by_project"].values())  # the plan job deploys nothing
+    (tmp_path / "gh_output").write_text("")
+    later = run_cli("rollout", "--fleet", path, "--access-token", TOKEN, "--api-url", fleet12.url,
+                    "--migrations-dir", MIGRATIONS, "--github-matrix", "*", "--from-wave", "rest")
+    outputs = parse_outputs((tmp_path / "gh_output").read_text())
+    assert later.code == 0 and json.loads(outputs["wave2"]) == rest  # the same shards, the same digest
+    assert (json.loads(outputs["wave1"])["wave"], json.loads(outputs["wave1"])["shards"]) == ("canary", 0)
 
     covered: list[str] = []
     for entry in rest["matrix"]["include"]:
