@@ -48,7 +48,8 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
 
 
 def test_a_supabase_cli_repository_deploys_with_no_flags(tmp_path):
-    repo = cli_repo(tmp_path, {"20240101000000_init.sql": "create table public.notes (id int primary key);\n"},
+    repo = cli_repo(tmp_path, {"20240101000000_init.sql": "create table public.notes (id int primary key);\n"
+                                                          "alter table public.notes enable row level security;\n"},
                     major=15)
     done = run(["deploy"], repo)
     assert done.returncode == 0, done.stdout + done.stderr

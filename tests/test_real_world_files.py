@@ -88,7 +88,7 @@ assertions:
       query: select n.nspname || '/' || pg_get_userbyid(c.relowner) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relname = 'settings'
       expect: public/postgres
 """)
-    result = run_cli("deploy", "--migrations-dir", migrations, "--assertions", checks)
+    result = run_cli("deploy", "--migrations-dir", migrations, "--assertions", checks, "--max-advisor-level", "none")
     assert result.code == 0, result.out + result.err
     assert "assertions 1/1 passed" in result.out
 

@@ -20,8 +20,7 @@ from . import __version__
 from .errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, outcome
 from .masking import Secrets, collect, looks_like_secret
 from .model import Level, RunStatus
-from .options import COMMANDS, OPTIONS, PLATFORM, Option, OptionError, Options
-from .platform.binaries import SUPPORTED_MAJORS
+from .options import BY_NAME, COMMANDS, OPTIONS, PLATFORM, Option, OptionError, Options
 from .report.github import GitHub, input_error
 from .report.report import Report
 from .report.reporter import Reporter
@@ -93,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     tool = sub.add_parser(PLATFORM.name, help=PLATFORM.summary, description=PLATFORM.summary,
                           epilog=f"example:\n  {PLATFORM.example}", formatter_class=argparse.RawDescriptionHelpFormatter)
     tool.add_argument("action", choices=("prepare",))
-    tool.add_argument("majors", nargs="*", type=int, choices=SUPPORTED_MAJORS, metavar="MAJOR",
-                      help=f"PostgreSQL majors to prepare ({', '.join(map(str, SUPPORTED_MAJORS))}; default: all)")
+    majors = BY_NAME["pg-major"].choices
+    tool.add_argument("majors", nargs="*", type=int, choices=[int(m) for m in majors], metavar="MAJOR",
+                      help=f"PostgreSQL majors to prepare ({', '.join(majors)}; default: all)")
     tool.add_argument("--system", dest="system_majors", nargs="+", type=int, default=[], metavar="MAJOR",
                       help="also prepare an installed Debian/Ubuntu PostgreSQL of this major (/usr/lib/postgresql)")
     tool.add_argument("--format", choices=("text", "json"), default="text", help="json: the report on stdout")

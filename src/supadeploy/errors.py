@@ -43,6 +43,14 @@ class LockRiskOverLimit(PlanRefused):
     """A lock-safety finding at or above --max-lock-risk, not acknowledged in its file."""
 
 
+class AdvisorsOverLimit(SupadeployError):
+    """A new advisor finding (Supabase's lints) at or above --max-advisor-level, not acknowledged in its file."""
+
+
+class DataApiNotExposed(SupadeployError):
+    """After a deploy, the Data API (PostgREST) did not serve what the deploy created within the bound."""
+
+
 class MigrationFailed(SupadeployError):
     """PostgreSQL rejected a migration; its transaction was rolled back."""
 
@@ -101,6 +109,8 @@ ENDINGS: dict[type[SupadeployError], tuple[RunStatus, int]] = {
     AssertionFileError: (RunStatus.ERROR, EXIT_BAD_INPUT),
     PlanRefused: (RunStatus.REFUSED, EXIT_FAILED),
     LockRiskOverLimit: (RunStatus.LOCK_RISK, EXIT_FAILED),
+    AdvisorsOverLimit: (RunStatus.ADVISOR, EXIT_FAILED),
+    DataApiNotExposed: (RunStatus.FAILED, EXIT_FAILED),
     Cancelled: (RunStatus.CANCELLED, EXIT_FAILED),
     NotAvailableLocally: (RunStatus.UNSUPPORTED, EXIT_FAILED),
     OutcomeUnknownError: (RunStatus.UNKNOWN, EXIT_UNKNOWN),

@@ -28,6 +28,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     REFUSED = "refused"
     LOCK_RISK = "lock-risk"
+    ADVISOR = "advisor"  # an advisor finding at or above --max-advisor-level, not acknowledged
     ERROR = "error"
     INTERRUPTED = "interrupted"
     UNKNOWN = "unknown"

@@ -39,6 +39,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("lint", "lock safety of the pending migrations: traced on a local replay, squawk's static rules, sized "
                     "by production when credentials are given",
             "supadeploy lint --project-ref abcdefghijklmnopqrst     # sizes from production, nothing applied there"),
+    Command("advise", "Supabase's Security and Performance Advisors on the target's database as it is (the local "
+                      "replay replays the migrations first), each finding at the file and line that made it",
+            "supadeploy advise --project-ref abcdefghijklmnopqrst   # exit 1 at or above --max-advisor-level"),
     Command("rollout", "deploy to a fleet of projects in waves (supabase/fleet.yml): canary first, up to max_parallel "
                        "at once, stopping at the first failure; resumable; --status shows where the fleet stands",
             "supadeploy rollout --fleet supabase/fleet.yml           # token in SUPABASE_ACCESS_TOKEN"),
@@ -159,6 +162,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("max-lock-risk", "Lock-safety findings at or above this fail the step: note | warning | error | none "
                             "(default error: blocking a table of 1 GiB or more).", ("plan", "deploy", "lint", "rollout"),
            "deploy", choices=("note", "warning", "error", "none"), default="error"),
+    Option("max-advisor-level", "New findings of Supabase's advisors at or above this fail the step: info | warning | "
+                                "error | none (default error). Findings production already has never do.",
+           ("plan", "deploy", "lint", "advise", "rollout"), "deploy", choices=("info", "warning", "error", "none"),
+           default="error"),
     Option("fleet", "Fleet file: the projects and their waves (default supabase/fleet.yml, relative to the repository "
                     "root). With `status`: one row per project of the fleet.", ("rollout", "status"), "fleet",
            parse=Path, metavar="FILE", workspace_path=True),
@@ -222,6 +229,7 @@ class Options:
     lock_wait: str | None = None
     yes: bool = False
     max_lock_risk: str = "error"
+    max_advisor_level: str = "error"
     format: str = "text"
     fail_on_warnings: bool = False
     report: Path | None = None

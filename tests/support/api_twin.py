@@ -3,9 +3,11 @@
 The HTTP face of the API is here (token, project ref, rate limit, 201 answers,
 the "Failed to run sql query: " prefix, switchable faults); every query is run
 by postgres-meta itself (postgres_meta.py), the server the platform runs them
-with. One twin can serve a fleet: each project ref its own database, and
-`GET /v1/projects` lists them. Documented in tests/support/README.md. Used by
-the tests and the benchmarks; run it by hand with `python -m tests.support.api_twin --help`.
+with. The Data API's two GETs (the PostgREST config and its OpenAPI document)
+are answered by postgrest_twin.py from the catalog, as PostgREST's schema cache
+would. One twin can serve a fleet: each project ref its own database (and Data
+API), and `GET /v1/projects` lists them. Documented in tests/support/README.md.
+Used by the tests and the benchmarks; run it by hand with `python -m tests.support.api_twin --help`.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 QUERY_PATH = re.compile(r"^/v1/projects/([^/]+)/database/query$")
+GET_PATH = re.compile(r"^/v1/projects/([^/?]+)/(postgrest|database/openapi)(?:\?(.*))?$")
 PROJECTS_PATH = "/v1/projects"
 LIST = "GET /v1/projects"  # the fault queue and rate-limit scope of the projects list (user scope)
 QUERY = "POST /v1/projects/{ref}/database/query"
@@ -46,6 +50,7 @@ class TwinProject:
     status: str = "ACTIVE_HEALTHY"
     organization: str = "twin-org"
     version: str = ""
+    data_api: Any = None  # postgrest_twin.DataApi over its database
     faults: deque[str] = field(default_factory=deque)  # consumed before the shared queue
     requests: int = 0  # query requests that named this project
     queries: int = 0  # of them, those whose SQL reached its database
@@ -80,11 +85,18 @@ class ApiTwin:
     """
 
     def __init__(self, dsn: str, token: str, meta: Any, ref: str = "abcdefghijklmnopqrst", limit: int = 120,
-                 window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0) -> None:
+                 window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0,
+                 exposed: tuple[str, ...] = ("public", "graphql_public")) -> None:
+        from support.postgrest_twin import DataApi
+
         self.dsn, self.token, self.ref, self.meta = dsn, token, ref, meta
+        self.exposed = exposed
+        self.data_api = DataApi(dsn, exposed)  # the first project's
+        self.get_faults: deque[str] = deque()  # faults for the GETs (the query endpoint's stay in `faults`)
         self.connection = meta.connection(dsn)
         self.limit, self.window, self.latency, self.timeout_delay = limit, window, latency, timeout_delay
-        self.projects: dict[str, TwinProject] = {ref: TwinProject(ref, dsn, self.connection, "twin project")}
+        self.projects: dict[str, TwinProject] = {ref: TwinProject(ref, dsn, self.connection, "twin project",
+                                                                  data_api=self.data_api)}
         self.faults: deque[str] = deque()
         self.list_faults: deque[str] = deque()
         self.counts: Counter[str] = Counter()
@@ -98,12 +110,16 @@ class ApiTwin:
     def add_project(self, ref: str, dsn: str, name: str | None = None, region: str = "eu-central-1",
                     status: str = "ACTIVE_HEALTHY", organization: str = "twin-org") -> TwinProject:
         """Another project with its own database (a status other than ACTIVE_* is only what the list says)."""
+        from support.postgrest_twin import DataApi
+
         project = TwinProject(ref, dsn, self.meta.connection(dsn), name or f"project {ref[:6]}", region, status,
-                              organization)
+                              organization, data_api=DataApi(dsn, self.exposed))
         with self._lock:
             if ref in self.projects:
                 raise ValueError(f"project {ref} is already served")
             self.projects[ref] = project
+        if self._server is not None:
+            project.data_api.start()
         return project
 
     def add_faults(self, *names: str, project: str | None = None) -> None:
@@ -124,7 +140,7 @@ class ApiTwin:
             return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
                     "queries": self.queries, "faults_left": list(self.faults), "list_requests": self.list_requests,
                     "by_project": {ref: {"requests": p.requests, "queries": p.queries}
-                                   for ref, p in self.projects.items()}}
+                                   for ref, p in self.projects.items()}, **self.data_api.stats()}
 
     @property
     def url(self) -> str:
@@ -138,6 +154,8 @@ class ApiTwin:
             pass
 
         Handler.twin = twin
+        for project in list(self.projects.values()):
+            project.data_api.start()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="api-twin", daemon=True).start()
@@ -148,6 +166,8 @@ class ApiTwin:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        for project in list(self.projects.values()):
+            project.data_api.stop()
 
     def __enter__(self) -> ApiTwin:
         return self.start()
@@ -182,6 +202,15 @@ class ApiTwin:
             if own:
                 return own.popleft()
             return self.faults.popleft() if self.faults else None
+
+    def add_get_faults(self, *names: str) -> None:
+        """Faults for the GET endpoints only: 500, 502, 503, 504, 544, 429, drop-before, pass."""
+        with self._lock:
+            self.get_faults.extend(names)
+
+    def next_get_fault(self) -> str | None:
+        with self._lock:
+            return self.get_faults.popleft() if self.get_faults else None
 
     def project(self, ref: str) -> TwinProject | None:
         with self._lock:
@@ -248,6 +277,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/_twin/stats":
             self._send(200, twin.stats())
             return
+        match = GET_PATH.match(self.path)
+        if match:
+            self._project_get(match)
+            return
         if self.path.split("?", 1)[0].rstrip("/") != PROJECTS_PATH:
             self._send(404, {"message": "Not Found"})
             return
@@ -273,6 +306,42 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         self._send(200, twin.listing(), headers)
+
+    def _project_get(self, match: re.Match[str]) -> None:
+        """The Data API's GETs of one project: its PostgREST config and OpenAPI document."""
+        twin = self.twin
+        ref, what = match.group(1), match.group(2)
+        if twin.latency:
+            time.sleep(twin.latency)
+        allowed, headers = twin.take_rate_slot(ref, f"GET /v1/projects/{{ref}}/{what}")
+        if self.headers.get("Authorization") != f"Bearer {twin.token}":
+            self._send(401, {"message": "Unauthorized"}, headers)
+            return
+        project = twin.project(ref)
+        if project is None:
+            self._send(404, {"message": "Project not found"}, headers)
+            return
+        fault = twin.next_get_fault()
+        if not allowed or fault == "429":
+            headers["Retry-After"] = headers["X-RateLimit-Reset"] if not allowed else "1"
+            self._send(429, {"message": "ThrottlerException: Too Many Requests"}, headers)
+            return
+        if fault in STATUS_FAULTS:
+            self._send(int(fault), {"message": STATUS_FAULTS[fault]}, headers)
+            return
+        if fault == "drop-before":
+            self._drop()
+            return
+        if what == "postgrest":
+            self._send(200, project.data_api.config(), headers)
+            return
+        from support.postgrest_twin import NotExposed
+
+        schema = (parse_qs(match.group(3) or "").get("schema") or ["public"])[0]
+        try:
+            self._send(200, project.data_api.openapi(schema), headers)
+        except NotExposed:
+            self._send(500, {"message": "Failed to fetch PostgREST OpenAPI spec"}, headers)
 
     def do_POST(self) -> None:  # noqa: N802
         twin = self.twin
@@ -362,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds")
     parser.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
     parser.add_argument("--timeout-delay", type=float, default=3.0, help="how long the timeout fault waits")
+    parser.add_argument("--exposed", default="public,graphql_public",
+                        help="the Data API's exposed schemas (its PostgREST config's db_schema)")
     parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS),
                         help="queue a fault for the next request (repeatable)")
     args = parser.parse_args(argv)
@@ -377,7 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         cluster = Cluster(binaries.ensure(17), server_user()).start()
         cluster.create_database("welltrack")
         dsn = cluster.dsn("welltrack")
-    twin = ApiTwin(dsn, args.token, meta, args.ref, args.limit, args.window, args.latency, args.timeout_delay)
+    twin = ApiTwin(dsn, args.token, meta, args.ref, args.limit, args.window, args.latency, args.timeout_delay,
+                   tuple(s.strip() for s in args.exposed.split(",") if s.strip()))
     if args.fleet and cluster is None:
         parser.error("--fleet needs --local (each project gets a database of the local server)")
     for ref in fleet_refs(args.fleet):

@@ -65,3 +65,9 @@ def test_seconds_are_bounded():
     assert parse_seconds("75s") == 75.0
     with pytest.raises(OptionError):
         parse_seconds("2h")
+
+
+def test_the_local_majors_are_the_platforms():
+    from supadeploy.platform.binaries import SUPPORTED_MAJORS
+
+    assert BY_NAME["pg-major"].choices == tuple(str(m) for m in SUPPORTED_MAJORS)

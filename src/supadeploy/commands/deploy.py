@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
+from ..checks.advisors import Verdict
 from ..checks.assertions import run as assertions
 from ..engine.apply import deploy
 from ..engine.blockers import locked_tables
 from ..engine.migrations import Migration
 from ..engine.plan import Plan
 from ..engine.run import ApplyOptions, DeployOutcome, TxMode
-from ..errors import ConfigError
+from ..errors import ConfigError, SupadeployError
 from ..locks.check import LockReview
 from ..locks.trace import LockTracer
 from ..model import AssertionResult, Level, MigrationStatus, Problem
+from .advising import Advisors
 from .context import Context
 from .live import LiveHooks, confirm_plan
 
@@ -21,6 +24,8 @@ from .live import LiveHooks, confirm_plan
 def run(ctx: Context) -> None:
     options, reporter, report = ctx.options, ctx.reporter, ctx.reporter.report
     apply, gate = apply_options(ctx)
+    advisors = Advisors(ctx)
+    apply = replace(apply, probe=advisors.probe())
     ask = (options.command == "deploy" and ctx.remote and not ctx.dry_run and not options.yes
            and not (os.environ.get("CI") or os.environ.get("GITHUB_ACTIONS")) and reporter.interactive)
     locks = LockReview(options.max_lock_risk)
@@ -35,7 +40,7 @@ def run(ctx: Context) -> None:
             confirm_plan(reporter, plan)
 
     hooks = LiveHooks(reporter, ctx.target, locks=locks, measured_on="production" if ctx.remote else "replay",
-                      on_plan=on_plan, should_stop=ctx.should_stop)
+                      on_plan=on_plan, on_probe=advisors.on_probe, should_stop=ctx.should_stop)
     mode = "dry run: one transaction, always rolled back" if ctx.dry_run else f"tx-mode {options.tx_mode}"
     mode += (", gated" if gate else "") + f"; lock_timeout {apply.lock_timeout}, statement_timeout " \
                                           f"{apply.statement_timeout}"
@@ -60,9 +65,19 @@ def run(ctx: Context) -> None:
                                    "transaction; they ran after it instead", title="Gate skipped")])
     try:
         verify_after(ctx, outcome)
+    except SupadeployError:
+        try:  # what the advisors found is worth seeing too; the failure above is what ends the run
+            advisors_after(ctx, advisors, outcome)
+        except SupadeployError as exc:
+            reporter.warnings([Problem(f"the advisors could not run: {exc}", title="Advisors")])
+        raise
     finally:
         if ctx.dry_run or options.command == "plan":
             report.plan_summary = _honest_plan(ctx, outcome)
+    verdict = advisors_after(ctx, advisors, outcome)
+    if verdict is not None and report.plan_summary:
+        report.plan_summary += f"; {advisors.sentence(verdict)}"
+    advisors.data_api(outcome)
     judged = locks.findings if ctx.dry_run else [f for f in locks.findings if not f.static]
     if ctx.remote and not ctx.dry_run:  # the trace saw it in production: the harm is done, report only
         if locks.over(judged):
@@ -72,6 +87,21 @@ def run(ctx: Context) -> None:
                 "before they reach production", title="Lock safety after the fact"), Level.WARNING)
         return
     locks.refuse(judged, before=False)
+    advisors.refuse(verdict)
+
+
+def advisors_after(ctx: Context, advisors: Advisors, outcome: DeployOutcome) -> Verdict | None:
+    """The advisors after a dry run (read inside it, before the rollback) or a deploy to the local replay (read
+    from it); a real deploy to a remote database has none here: they ran in the pull request (plan, lint)."""
+    by_version = ctx.migrations.by_version()
+    if ctx.dry_run:
+        ran = [by_version[r.version] for r in outcome.results if r.version in by_version
+               and r.status in (MigrationStatus.WOULD_APPLY, MigrationStatus.ROLLED_BACK)]
+        return advisors.after_dry_run(ran)
+    applied = [by_version[r.version] for r in outcome.applied if r.version in by_version]
+    if ctx.remote or not applied:
+        return None
+    return advisors.after_replay(ctx.target, applied, None)
 
 
 def apply_options(ctx: Context) -> tuple[ApplyOptions, bool]:

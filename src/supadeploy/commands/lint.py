@@ -1,6 +1,6 @@
-"""`supadeploy lint`: lock safety only. Every migration is replayed and traced on a local database; with
-credentials, production's history says which files are pending and its table sizes rank the findings (one
-read-only request)."""
+"""`supadeploy lint`: lock safety and Supabase's advisors. Every migration is replayed and traced on a local
+database; with credentials, production's history says which files are pending and its table sizes rank the
+findings (one read-only request), and production's advisor findings are the baseline (one more)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ..locks.trace import LockTracer
 from ..targets import open_target
 from ..targets.base import Target
 from ..targets.local import LocalTarget
+from .advising import Advisors
 from .context import Context, target_settings
 from .live import LiveHooks
 
@@ -23,6 +24,7 @@ from .live import LiveHooks
 def run(ctx: Context) -> None:
     reporter, report = ctx.reporter, ctx.reporter.report
     locks = LockReview(ctx.options.max_lock_risk)
+    advisors = Advisors(ctx)
     server_version_num = None
     pending = list(ctx.migrations.migrations)
     replay: Target = ctx.target
@@ -46,6 +48,7 @@ def run(ctx: Context) -> None:
                                 tracer=LockTracer()),
                    LiveHooks(reporter, replay, record=False, locks=locks))
             locks.check_static(pending, server_version_num)
+        verdict = advisors.after_replay(replay, pending, advisors.production() if ctx.remote else None)
     finally:
         reporter.findings(locks.release_static())
         if replay is not ctx.target:
@@ -56,6 +59,8 @@ def run(ctx: Context) -> None:
                            f"warning(s), {counts['note']} note(s) about locks"
                            + ("; sizes from production" if ctx.remote else
                               "; sizes from the replay (give credentials to rank by production's sizes)"))
+    report.plan_summary += f"; {advisors.sentence(verdict)}"
     if not locks.findings:
         reporter.progress("  no lock-safety findings")
     locks.refuse(locks.findings, before=False)
+    advisors.refuse(verdict)

@@ -26,10 +26,12 @@ HEARTBEAT_S = float(os.environ.get("SUPADEPLOY_HEARTBEAT") or 10)  # a request s
 class LiveHooks(Hooks):
     """`record`: the migrations go into the report (a replay for another purpose only shows them).
     `locks`: traced findings are judged by this review (measured on `measured_on`: production or replay).
-    `on_plan`: what the command does with each plan before anything is applied."""
+    `on_plan`: what the command does with each plan before anything is applied.
+    `on_probe`: what the command does with what the engine's Probe read at a transaction's end."""
 
     def __init__(self, reporter: Reporter, target: Target, record: bool = True, locks: LockReview | None = None,
                  measured_on: str = "replay", on_plan: Callable[[Plan], None] | None = None,
+                 on_probe: Callable[[list[Migration], Any], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> None:
         """`should_stop`: asked before each request is sent (a fleet rollout's Ctrl-C reaches its deploys here)."""
         self.reporter = reporter
@@ -39,6 +41,7 @@ class LiveHooks(Hooks):
         self.locks = locks
         self.measured_on = measured_on
         self.on_plan = on_plan
+        self.on_probe = on_probe
         self.plans: list[Plan] = []
         self._beat: threading.Timer | None = None
         self._started = 0.0
@@ -90,6 +93,10 @@ class LiveHooks(Hooks):
     def traced(self, batch: list[Migration], rows: list[dict[str, Any]]) -> None:
         if self.locks is not None:
             self.reporter.findings(self.locks.traced(findings(batch, rows, self.measured_on)))
+
+    def probed(self, batch: list[Migration], value: Any) -> None:
+        if self.on_probe is not None:
+            self.on_probe(batch, value)
 
 
 def confirm_plan(reporter: Reporter, plan: Plan) -> None:

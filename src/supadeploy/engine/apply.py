@@ -140,7 +140,7 @@ def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool)
     script = requests.deploy_transaction(
         batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not run.history.ready,
         cursor=run.history.cursor, gate=options.gate if with_gate else None, tracer=options.tracer,
-        trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE))
+        trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
     try:
@@ -174,6 +174,8 @@ def _record(run: RunContext, answer: dict[str, Any], batch: list[Migration], ela
         outcome.tables = int(answer["tables"])
     if "gate" in answer:
         outcome.gate_result = answer["gate"]
+    if "probe" in answer:
+        run.hooks.probed(batch, answer["probe"])
     status = (MigrationStatus.ROLLED_BACK if outcome.gate_failed else
               MigrationStatus.WOULD_APPLY if outcome.rolled_back else MigrationStatus.APPLIED)
     for migration in batch:

@@ -1,7 +1,7 @@
 """What the engine tells its caller as it works: the one small interface between the engine and the rest.
 
 The engine knows nothing of reporting, lock rules or assertions. It emits events through `Hooks`, and
-places SQL that others build (requests.Tracer, requests.Gate).
+places SQL that others build (requests.Tracer, requests.Gate, requests.Probe).
 """
 
 from __future__ import annotations
@@ -35,3 +35,6 @@ class Hooks:
 
     def traced(self, batch: list[Migration], rows: list[dict[str, Any]]) -> None:
         """What the `Tracer` recorded in one transaction (its rows, as the tracer's result SQL built them)."""
+
+    def probed(self, batch: list[Migration], value: Any) -> None:
+        """What the `Probe` read at the end of one transaction (committed, or rolled back in a dry run)."""

@@ -360,8 +360,10 @@ def _directive(text: str, first_statement: int, shown: str, lines: LineIndex) ->
         if _OUR_DIRECTIVE_PREFIX.match(comment) and not is_acknowledgement(comment):
             line = lines.line(text.find(raw))
             raise MigrationFileError(f"{shown}:{line}: unknown directive", [Problem(
-                f"unknown supadeploy directive {comment!r}; the one supadeploy knows is "
-                f"`{SUPADEPLOY_DIRECTIVE}` (and `-- supadeploy: allow <rule> — why` for lock safety)", file=shown, line=line, title="Unknown directive")])
+                f"unknown supadeploy directive {comment!r}; the directive supadeploy knows is "
+                f"`{SUPADEPLOY_DIRECTIVE}`, and `-- supadeploy: allow <rule> — why` (or `allow-file <rule>`) accepts "
+                "a finding on purpose: a lock-safety rule or one of Supabase's advisor lints, e.g. "
+                "rls_disabled_in_public", file=shown, line=line, title="Unknown directive")])
     return None
 
 

@@ -17,8 +17,9 @@ A deploy transaction's text:
       history row                       -- the Supabase CLI's INSERT
     result (and the gate, or the dry run's deliberate rollback)
 
-Pieces that belong to other families come in finished: the lock trace (a `Tracer`) and the assertions'
-gate (a `Gate`); the engine only places them.
+Pieces that belong to other families come in finished: the lock trace (a `Tracer`), the assertions'
+gate (a `Gate`) and a `Probe` at each transaction's end (the advisors, the Data API's reload); the engine only
+places them.
 """
 
 from __future__ import annotations
@@ -94,6 +95,18 @@ class Tracer(Protocol):
 
     def result(self) -> str:
         """A jsonb expression: everything recorded, read before the transaction ends."""
+
+
+class Probe(Protocol):
+    """SQL placed at the end of each transaction, after its migrations and history rows, before its result is
+    read (so before COMMIT, the gate, or a dry run's deliberate rollback). A NOTIFY placed there is delivered
+    only if the transaction commits; a catalog read sees the database as the transaction left it."""
+
+    def finish(self, batch: list[Migration]) -> str:
+        """SQL to run there ('' for none)."""
+
+    def result(self, batch: list[Migration]) -> str | None:
+        """A jsonb expression read into the answer (Hooks.probed), or None."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +243,7 @@ class Script:
 
 def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
                        create_history: bool, cursor: int | None, gate: Gate | None = None,
-                       tracer: Tracer | None = None, trace_shared: bool = True) -> Script:
+                       tracer: Tracer | None = None, trace_shared: bool = True, probe: Probe | None = None) -> Script:
     """The text of one transaction applying `batch` (and the gate, if any).
 
     `create_history`: the history tables do not exist yet (only in a dry run: created inside it, rolled back
@@ -266,12 +279,16 @@ def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: st
         script.add(SESSION_RESET + settings.sql())
         script.add(history_row(migration))
     versions = text_array([m.version for m in batch])
+    probed = probe.result(batch) if probe is not None else None
+    if probe is not None:
+        script.add(probe.finish(batch))
     script.add(
         "SELECT pg_catalog.set_config('supadeploy.result', pg_catalog.jsonb_build_object('applied', ("
         "SELECT pg_catalog.jsonb_object_agg(version, duration_ms) FROM supabase_migrations.supadeploy_log "
         f"WHERE version = ANY ({versions})), "
         "'tables', (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public')"
-        + (f", 'trace', {tracer.result()}" if tracer is not None else "") +
+        + (f", 'trace', {tracer.result()}" if tracer is not None else "")
+        + (f", 'probe', {probed}" if probed is not None else "") +
         ")::text, true);\n")
     if gate is not None:
         script.add(_gate(gate))

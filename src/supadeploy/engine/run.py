@@ -15,7 +15,7 @@ from .history import History
 from .hooks import Hooks
 from .migrations import Migration
 from .plan import Plan
-from .requests import Gate, Tracer, new_tag
+from .requests import Gate, Probe, Tracer, new_tag
 
 _DURATION_WITH_UNIT = re.compile(r"^\d+(?:\.\d+)?\s*(us|ms|s|min|h|d)$")
 
@@ -35,6 +35,7 @@ class ApplyOptions:
     gate: Gate | None = None  # checks run before COMMIT; a failure rolls everything back
     tracer: Tracer | None = None  # records what each statement did (lock safety)
     guard: tuple[str, ...] = ()  # tables whose lock holders are checked before applying (a real deploy)
+    probe: Probe | None = None  # SQL at each transaction's end, its result read back (advisors, Data API)
 
     def validate(self) -> None:
         if self.tx_mode not in tuple(TxMode):

@@ -257,9 +257,11 @@ class ApiTarget:
         self.base_url = check_api_url(api_url or DEFAULT_API_URL)
         self.warnings = [w for w in (token_warning(access_token),) if w]
         self.limits = limits
-        self.round_trips = 0
+        self.round_trips = 0  # every request: queries and GETs
         self._sleep = sleep
-        self._rate: Limiter = rate(self.path) if rate is not None else RateLimiter(limits.per_minute)
+        self._rate_for = rate
+        self._rates: dict[str, Limiter] = {}  # with `rate`: one per endpoint, as the server counts
+        self._rate: Limiter = RateLimiter(limits.per_minute)  # without: one count for every request
         self._token = access_token
         self._client: Any = None
         self.on_wait: Callable[[str], None] | None = None
@@ -289,18 +291,55 @@ class ApiTarget:
         budget (`max_wait`), however many times it comes. Failures (5xx on a
         safe request, connection errors) have their own bound, `max_attempts`.
         """
+        rows: list[Row] = self._exchange(lambda http: http.post(self.path, json={"query": sql}),
+                                         lambda response: self._answer(response, sql, safe_to_resend),
+                                         safe_to_resend, self.path)
+        return rows
+
+    def get(self, path: str, params: dict[str, str] | None = None) -> Any:
+        """A GET under /v1/projects/{ref}/ (`path`, e.g. "postgrest" or "database/openapi"): a read, with the
+        same token, timeouts, rate limit, retries and refusals as a query that is safe to resend."""
+        if path.startswith("/") or ".." in path or "?" in path:
+            raise ValueError(f"not a project path: {path!r}")
+        endpoint = f"/v1/projects/{self.ref}/{path}"
+        return self._exchange(lambda http: http.get(endpoint, params=params or {}), self._answer_get, True,
+                              endpoint)
+
+    def exposed_schemas(self) -> tuple[str, ...]:
+        """The schemas the project's Data API serves: `db_schema` of `GET /v1/projects/{ref}/postgrest`. The
+        answer's other fields (the project's JWT secret among them) are dropped unread."""
+        value = _field(self.get("postgrest"), "db_schema")
+        if not isinstance(value, str) or not value.strip():
+            raise TargetError("the Management API's PostgREST config has no db_schema")
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+
+    def openapi(self, schema: str) -> Any:
+        """The Data API's OpenAPI document for one schema (`GET /v1/projects/{ref}/database/openapi`): what
+        PostgREST serves there, as its schema cache and the anon role's privileges have it."""
+        return self.get("database/openapi", {"schema": schema})
+
+    def _limiter(self, endpoint: str) -> Limiter:
+        if self._rate_for is None:
+            return self._rate
+        if endpoint not in self._rates:
+            self._rates[endpoint] = self._rate_for(endpoint)
+        return self._rates[endpoint]
+
+    def _exchange(self, send: Callable[[Any], Any], answer: Callable[[Any], Any], safe_to_resend: bool,
+                  endpoint: str) -> Any:
         import httpx  # noqa: PLC0415 - heavy: loaded on first use
 
+        rate = self._limiter(endpoint)
         waited = 0.0
         failures = 0
         throttled = 0
         started = time.monotonic()
         while True:
-            waited += self._pause(self._rate.delay(), waited, "keeping under 120 requests a minute")
-            self._rate.record()
+            waited += self._pause(rate.delay(), waited, "keeping under 120 requests a minute")
+            rate.record()
             self.round_trips += 1
             try:
-                response = self._http().post(self.path, json={"query": sql})
+                response = send(self._http())
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 # Nothing reached the server: always safe to try again.
                 retry_reason = f"cannot connect to {self.base_url} ({type(exc).__name__})"
@@ -311,8 +350,8 @@ class ApiTarget:
                     raise OutcomeUnknown(f"{reason}; it may have committed") from None
                 retry_reason = reason
             else:
-                self._rate.server_said(response.headers)
-                outcome = self._answer(response, sql, safe_to_resend)
+                rate.server_said(response.headers)
+                outcome = answer(response)
                 if not isinstance(outcome, _Retry):
                     return outcome
                 if outcome.wait is not None:
@@ -338,6 +377,19 @@ class ApiTarget:
             if UNREACHABLE_RE.search(message) and not message.startswith(ERROR_PREFIX + "ERROR:"):
                 return _Retry(f"the platform could not reach the database ({message[:120]})")
             raise parse_error(message, sql)
+        return self._refused(response, message, safe_to_resend)
+
+    def _answer_get(self, response: Any) -> Any:
+        """A GET's JSON body; the same refusals as a query (its 400 is not a SQL error)."""
+        if response.status_code == 200:
+            return json_of(response)
+        message = message_of(response)
+        if response.status_code == 400:
+            raise TargetError(f"the Management API refused {response.request.url.path}: 400 {message[:200]}")
+        return self._refused(response, message, safe_to_resend=True)
+
+    def _refused(self, response: Any, message: str, safe_to_resend: bool) -> _Retry:
+        status = response.status_code
         if status == 401:
             raise unauthorized()
         if status == 403:
@@ -379,7 +431,8 @@ class ApiTarget:
         return seconds
 
     def close(self) -> None:
-        self._rate.release()
+        for rate in (self._rate, *self._rates.values()):
+            rate.release()
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -397,6 +450,11 @@ def json_of(response: Any) -> Any:
     except ValueError:
         raise TargetError(f"the Management API answered {response.status_code} with non-JSON text: "
                           f"{response.text[:200]!r}") from None
+
+
+def _field(body: Any, name: str) -> Any:
+    """One field of a JSON object answer; nothing else of it is kept."""
+    return body.get(name) if isinstance(body, dict) else None
 
 
 def message_of(response: Any) -> str:
