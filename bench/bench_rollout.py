@@ -82,26 +82,24 @@ def main() -> None:
     args = parser.parse_args()
     settings = [int(p) for p in args.parallel.split(",")]
     rows = []
-    meta = PostgresMeta().start()
-    try:
-        with Cluster(binaries.ensure(17), server_user()) as cluster, tempfile.TemporaryDirectory() as tmp:
-            cluster.create_database("tpl")
-            for n, parallel in enumerate(settings):
-                twin = fleet_of(cluster, meta, "bench" + chr(ord("a") + n), args.projects, args.latency)
-                try:
-                    fleet = Path(tmp) / f"fleet{parallel}.yml"
-                    fleet.write_text(f"waves:\n  - name: canary\n    projects: [{twin.ref}]\n"
-                                     f"  - name: rest\n    max_parallel: {parallel}\n    projects: all\n")
-                    fresh = rollout(twin, fleet, Path(tmp))
-                    again = rollout(twin, fleet, Path(tmp))
-                finally:
-                    twin.stop()
-                assert fresh["results"] == {"deployed"} and again["results"] == {"up-to-date"}, (fresh, again)
-                rows.append((parallel, fresh, again))
-                print(f"max_parallel {parallel}: fresh {fresh['seconds']:.1f} s, again {again['seconds']:.1f} s",
-                      file=sys.stderr)
-    finally:
-        meta.stop()
+    with Cluster(binaries.ensure(17), server_user()) as cluster, tempfile.TemporaryDirectory() as tmp:
+        cluster.create_database("tpl")
+        for n, parallel in enumerate(settings):
+            meta = PostgresMeta().start()  # its own pools: the previous fleet's connections are gone
+            twin = fleet_of(cluster, meta, "bench" + chr(ord("a") + n), args.projects, args.latency)
+            try:
+                fleet = Path(tmp) / f"fleet{parallel}.yml"
+                fleet.write_text(f"waves:\n  - name: canary\n    projects: [{twin.ref}]\n"
+                                 f"  - name: rest\n    max_parallel: {parallel}\n    projects: all\n")
+                fresh = rollout(twin, fleet, Path(tmp))
+                again = rollout(twin, fleet, Path(tmp))
+            finally:
+                twin.stop()
+                meta.stop()
+            assert fresh["results"] == {"deployed"} and again["results"] == {"up-to-date"}, (fresh, again)
+            rows.append((parallel, fresh, again))
+            print(f"max_parallel {parallel}: fresh {fresh['seconds']:.1f} s, again {again['seconds']:.1f} s",
+                  file=sys.stderr)
     print(f"{args.projects} projects (a canary, then {args.projects - 1} at max_parallel P), WellTrack "
           f"({len(list((REPO / 'migrations').glob('*.sql')))} migrations, 36 assertions), {args.latency * 1000:.0f} ms "
           f"added per request, {os.cpu_count()} CPU(s)\n")

@@ -473,3 +473,18 @@ def test_the_workflow_has_a_job_per_matrix_slot_each_gated_on_the_waves_before_i
         assert {k: step[k] for k in ("command", "wave", "shard", "expect-digest")} == {
             "command": "rollout", "wave": "${{ matrix.wave }}", "shard": "${{ matrix.shard }}",
             "expect-digest": "${{ matrix.digest }}"}
+
+
+def test_a_request_the_database_refuses_fails_that_project_with_the_databases_words(fleet4, run_cli, tmp_path):
+    """Not "internal error": a request the database refuses (53300, out of connections) stops the rollout like any
+    failure, in PostgreSQL's words."""
+    refs = fleet4.refs
+    fleet4.twin.add_faults("too-many-connections", project=refs[1])  # its first request: the history read
+    path = fleet_file(tmp_path / "fleet.yml", ("all", 1, "all"))
+    done = run_cli(*rollout_args(fleet4, path, "--no-assertions", "--format", "json"))
+    assert done.code == 1, done.err
+    rows = rows_of(done.json)
+    assert rows[refs[1]]["result"] == "failed" and "internal error" not in rows[refs[1]]["message"]
+    assert "53300: remaining connection slots are reserved" in rows[refs[1]]["message"]
+    assert [rows[r]["result"] for r in refs] == ["deployed", "failed", "not-started", "not-started"]
+    assert fleet4.history(refs[1]) == []

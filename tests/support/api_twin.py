@@ -35,7 +35,9 @@ QUERY = "POST /v1/projects/{ref}/database/query"
 STATUS_FAULTS = {"500": "Internal server error", "502": "Bad gateway", "503": "Service Unavailable",
                  "504": "Gateway Timeout", "544": "Connection terminated due to connection timeout"}
 FAULTS = set(STATUS_FAULTS) | {"pass", "500-after-commit", "timeout", "drop-before", "drop-after", "429",
-                               "429-no-retry-after", "econnrefused"}
+                               "429-no-retry-after", "econnrefused", "too-many-connections"}
+TOO_MANY = ("Failed to run sql query: ERROR:  53300: remaining connection slots are reserved for roles with the "
+            "SUPERUSER attribute\n")
 
 
 @dataclass
@@ -51,6 +53,7 @@ class TwinProject:
     organization: str = "twin-org"
     version: str = ""
     data_api: Any = None  # postgrest_twin.DataApi over its database
+    data_api_started: bool = False
     faults: deque[str] = field(default_factory=deque)  # consumed before the shared queue
     requests: int = 0  # query requests that named this project
     queries: int = 0  # of them, those whose SQL reached its database
@@ -118,9 +121,17 @@ class ApiTwin:
             if ref in self.projects:
                 raise ValueError(f"project {ref} is already served")
             self.projects[ref] = project
-        if self._server is not None:
-            project.data_api.start()
         return project
+
+    def data_api_of(self, project: TwinProject) -> Any:
+        """A project's Data API; another project's starts (its schema cache built, its LISTEN opened) on first use,
+        so a fleet of many projects holds a connection only for those whose OpenAPI document is read."""
+        with self._lock:
+            started = project.ref == self.ref or project.data_api_started
+            project.data_api_started = True
+        if not started:
+            project.data_api.start()
+        return project.data_api
 
     def add_faults(self, *names: str, project: str | None = None) -> None:
         """Queue faults: for any query (None), for one project's queries (its ref), or for the list (LIST)."""
@@ -154,8 +165,7 @@ class ApiTwin:
             pass
 
         Handler.twin = twin
-        for project in list(self.projects.values()):
-            project.data_api.start()
+        self.data_api.start()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="api-twin", daemon=True).start()
@@ -167,7 +177,7 @@ class ApiTwin:
             self._server.server_close()
             self._server = None
         for project in list(self.projects.values()):
-            project.data_api.stop()
+            project.data_api.stop()  # a Data API never started stops at once
 
     def __enter__(self) -> ApiTwin:
         return self.start()
@@ -339,7 +349,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         schema = (parse_qs(match.group(3) or "").get("schema") or ["public"])[0]
         try:
-            self._send(200, project.data_api.openapi(schema), headers)
+            self._send(200, twin.data_api_of(project).openapi(schema), headers)
         except NotExposed:
             self._send(500, {"message": "Failed to fetch PostgREST OpenAPI spec"}, headers)
 
@@ -386,6 +396,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "econnrefused":
             self._send(400, {"message": "Failed to run sql query: connect ECONNREFUSED 10.0.0.2:5432"}, headers)
+            return
+        if fault == "too-many-connections":  # the database refused the session: nothing ran
+            self._send(400, {"message": TOO_MANY}, headers)
             return
         try:
             body = json.loads(raw or b"{}")

@@ -34,6 +34,7 @@ from ..errors import (
     OutcomeUnknownError,
     RolloutFailed,
     SupadeployError,
+    TargetError,
 )
 from ..layout import Layout, discover
 from ..model import Level, Problem, ProjectRow
@@ -47,6 +48,7 @@ from ..rollout.scheduler import ProjectJob, ProjectOutcome, ProjectResult, Resul
 from ..rollout.siblings import RunAttempt, SiblingGate
 from ..rollout.status import State, StatusRow, collect_status
 from ..targets.api import ApiLimits, ApiTarget, check_token
+from ..targets.base import QueryError
 from ..targets.pacer import paced
 from . import deploy
 from .context import Context, _check_target_version
@@ -340,6 +342,8 @@ class _ProjectDeploy:
                                       [entry.problem for entry in warned])
         except SupadeployError as exc:  # its problems are the rollout's errors: reported once, at the end
             error = exc
+        except QueryError as exc:  # a request the engine does not expect to fail (too many connections …)
+            error = TargetError(f"the database refused a request: {exc}")
         finally:
             requests = target.round_trips
             target.close()
