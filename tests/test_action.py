@@ -145,17 +145,17 @@ def test_dry_run_refuses_a_file_with_transaction_control(db, step, workspace):
 
 
 @pytest.mark.parametrize("inputs, message", [
-    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, lint, advise, not 'destroy'"),
+    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, lint, advise, rollout, not 'destroy'"),
     ({"project_ref": REF}, "input 'project-ref' is set but 'access-token' is empty"),
     ({"access_token": TOKEN}, "input 'access-token' is set but 'project-ref' is empty"),
     ({"db_url": "postgresql://x@127.0.0.1/x", "project_ref": REF, "access_token": TOKEN},
      "give either 'db-url' or 'project-ref' with 'access-token', not both"),
     ({"dry_run": "yes"}, "input 'dry-run' must be true or false, not 'yes'"),
-    ({"command": "status", "dry_run": "true"}, "input 'dry-run' applies to plan, deploy, not to status"),
+    ({"command": "status", "dry_run": "true"}, "input 'dry-run' applies to plan, deploy, rollout, not to status"),
     ({"tx_mode": "batch"}, "input 'tx-mode' must be file or all, not 'batch'"),
     ({"migrations_dir": "supabase/migrations"}, "migrations-dir 'supabase/migrations' is not a folder"),
     ({"assertions": "checks.yml"}, "assertions 'checks.yml' was not found in the repository"),
-    ({"command": "status", "lock_wait": "5s"}, "input 'lock-wait' applies to plan, deploy, not to status"),
+    ({"command": "status", "lock_wait": "5s"}, "input 'lock-wait' applies to plan, deploy, rollout, not to status"),
     ({"project_ref": "Not-A-Ref", "access_token": TOKEN}, "invalid project ref 'Not-A-Ref'"),
 ])
 def test_missing_or_contradictory_inputs_give_one_error_and_exit_2(step, inputs, message):
@@ -169,6 +169,7 @@ def test_action_yml_and_readme_are_generated_from_the_one_table():
     """action.yml's inputs/outputs and the README's tables are written by scripts/gen_action.py."""
     from supadeploy.action import INPUTS, OUTPUTS
     from supadeploy.cli import build_parser
+    from supadeploy.commands.rollout import MATRIX_SLOTS
     from supadeploy.report.github import step_outputs
     from supadeploy.report.report import Report
 
@@ -176,7 +177,8 @@ def test_action_yml_and_readme_are_generated_from_the_one_table():
                           check=True, cwd=REPO)
     assert done.stdout == "", "action.yml or README.md was out of date: commit what scripts/gen_action.py wrote"
     assert [name for name in ACTION["inputs"]] == [spec.name for spec in INPUTS]
-    assert set(ACTION["outputs"]) == set(OUTPUTS) == set(step_outputs(Report(command="deploy")))
+    matrices = {"matrix", "waves"} | {f"wave{n}" for n in range(1, MATRIX_SLOTS + 1)}  # rollout --github-matrix
+    assert set(ACTION["outputs"]) == set(OUTPUTS) == set(step_outputs(Report(command="deploy"))) | matrices
     # every input but the special ones is a CLI flag of each command it applies to
     parser = build_parser()
     commands = {a.dest: a for a in parser._subparsers._group_actions}["command"].choices  # noqa: SLF001

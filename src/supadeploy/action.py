@@ -59,6 +59,10 @@ OUTPUTS: dict[str, str] = {
     "report-path": "Where the JSON report was written, when the report input was given.",
     "junit-path": "Where the JUnit XML was written, when the junit input was given.",
     "pr-comment-path": "Where the pull-request comment was written, when the pr-comment input was given.",
+    "matrix": "rollout with github-matrix WAVE: that wave's matrix (JSON: shards, max_parallel, digest, matrix).",
+    "waves": "rollout with github-matrix '*': how many waves the fleet file has.",
+    **{f"wave{n}": f"rollout with github-matrix '*': the matrix of the fleet's wave {n} (JSON; shards 0 when there "
+                   "is no such wave or it comes before from-wave)." for n in range(1, 7)},  # MATRIX_SLOTS
 }
 
 
@@ -83,13 +87,15 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
     if command not in COMMAND_NAMES:
         raise InputError(f"input 'command' must be one of {', '.join(COMMAND_NAMES)}, not {shown(command)}")
     has = {name: bool(read_input(env, name)) for name in ("project-ref", "access-token", "db-url", "api-url")}
-    if has["db-url"] and (has["project-ref"] or has["access-token"]):
+    if command == "rollout" or read_input(env, "fleet"):
+        _check_fleet_inputs(command, has)
+    elif has["db-url"] and (has["project-ref"] or has["access-token"]):
         raise InputError("give either 'db-url' or 'project-ref' with 'access-token', not both")
-    if has["project-ref"] != has["access-token"]:
+    elif has["project-ref"] != has["access-token"]:
         given, missing = ("project-ref", "access-token") if has["project-ref"] else ("access-token", "project-ref")
         raise InputError(f"input '{given}' is set but '{missing}' is empty: the Management API needs both "
                          "(an empty secret usually means it is not available to this workflow, e.g. on a fork)")
-    if has["api-url"] and not has["project-ref"]:
+    elif has["api-url"] and not has["project-ref"]:
         raise InputError("input 'api-url' needs 'project-ref' and 'access-token'")
     tx_mode = read_input(env, "tx-mode")
     if tx_mode and tx_mode not in ("file", "all"):
@@ -123,6 +129,18 @@ def cli_arguments(env: Mapping[str, str]) -> list[str]:
     if command in CHECKING:
         argv += _assertion_arguments(env, workspace)
     return argv
+
+
+def _check_fleet_inputs(command: str, has: dict[str, bool]) -> None:
+    """A fleet's projects come from its file (rollout, status with fleet): one access token, no project-ref or
+    db-url."""
+    if not has["access-token"]:
+        raise InputError(f"command {command} with a fleet needs 'access-token' (one token that sees every project "
+                         "of the fleet; an empty secret usually means it is not available to this workflow or "
+                         "environment)")
+    if has["project-ref"] or has["db-url"]:
+        raise InputError(f"command {command} with a fleet works on the projects of its fleet file: leave "
+                         "'project-ref' and 'db-url' empty")
 
 
 def _assertion_arguments(env: Mapping[str, str], workspace: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""Command line: `supadeploy plan | deploy | verify | status | lint`.
+"""Command line: `supadeploy plan | deploy | verify | status | lint | rollout`.
 
 Arguments are parsed here, once, into `Options` (the table in options.py says what each one is); the rest
 of the program never sees argparse. The GitHub Action's entrypoint hands over to `main()` too: one code
@@ -27,7 +27,8 @@ from .report.reporter import Reporter
 
 GROUPS = {"target": "target (no credentials: the local replay, a throwaway PostgreSQL set up like a hosted "
                     "project)",
-          "assertions": "assertions", "deploy": "deploy", "output": "output"}
+          "assertions": "assertions", "deploy": "deploy", "output": "output",
+          "fleet": "fleet (rollout: the projects come from the fleet file, one access token for all)"}
 
 
 class UsageError(Exception):
@@ -111,7 +112,8 @@ def options_from(args: argparse.Namespace, root: Path) -> Options:
     values["majors"] = tuple(getattr(args, "majors", ()) or ())
     values["system_majors"] = tuple(getattr(args, "system_majors", ()) or ())
     for name, env in (("db_url", "SUPABASE_DB_URL"), ("project_ref", "SUPABASE_PROJECT_REF"),
-                      ("access_token", "SUPABASE_ACCESS_TOKEN"), ("api_url", "SUPABASE_API_URL")):
+                      ("access_token", "SUPABASE_ACCESS_TOKEN"), ("api_url", "SUPABASE_API_URL"),
+                      ("github_token", "GITHUB_TOKEN")):
         values[name] = values[name] or os.environ.get(env) or None
     return Options(**values)
 
@@ -126,12 +128,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         input_error(secrets.scrub(str(exc)))
         return EXIT_BAD_INPUT
     root = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
-    reporter = Reporter(Report(command=args.command), args.format, github=GitHub.from_environ(),
+    # A matrix is for machines: stdout carries its JSON only (every human line goes to stderr).
+    fmt = "json" if getattr(args, "github_matrix", None) else args.format
+    reporter = Reporter(Report(command=args.command), fmt, github=GitHub.from_environ(),
                         color=False if args.no_color else None)
     # Before anything is printed: every secret the run was given, in any field.
     given = [v for v in argv if looks_like_secret(v)]
-    reporter.secrets.add_all(collect([getattr(args, "access_token", None), *given], [getattr(args, "db_url", None)],
-                                      os.environ))
+    reporter.secrets.add_all(collect([getattr(args, "access_token", None), getattr(args, "github_token", None),
+                                      os.environ.get("GITHUB_TOKEN"), *given], [getattr(args, "db_url", None)],
+                                     os.environ))
     report = reporter.report
     started = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _terminate)

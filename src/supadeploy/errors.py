@@ -83,6 +83,14 @@ class Interrupted(SupadeployError):
     """SIGINT or SIGTERM; the message says what was in flight and what became of it."""
 
 
+class RolloutFailed(SupadeployError):
+    """A project of a fleet rollout failed: its wave started no further project, no later wave started."""
+
+
+class InternalError(SupadeployError):
+    """A bug in supadeploy caught where it happened (a rollout's project), so the rest could be reported."""
+
+
 @dataclass(frozen=True)
 class Ending:
     """How a run ended: its status, exit code, what to report, and (a bug) the traceback for SUPADEPLOY_DEBUG."""
@@ -107,6 +115,7 @@ ENDINGS: dict[type[SupadeployError], tuple[RunStatus, int]] = {
     NotAvailableLocally: (RunStatus.UNSUPPORTED, EXIT_FAILED),
     OutcomeUnknownError: (RunStatus.UNKNOWN, EXIT_UNKNOWN),
     Interrupted: (RunStatus.INTERRUPTED, EXIT_INTERRUPTED),
+    InternalError: (RunStatus.ERROR, EXIT_INTERNAL),
 }
 
 

@@ -8,7 +8,7 @@ report and the action's outputs have always used.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -116,6 +116,25 @@ class StatusRow:
     remote: str | None
     applied_at: str | None
     note: str = ""
+
+
+@dataclass
+class ProjectRow:
+    """One project of a fleet: what a rollout did to it, or (`rollout --status`) where it stands."""
+
+    project: str  # the project ref
+    wave: str
+    result: str  # rollout: deployed, up-to-date, failed, unknown, interrupted, error, not-started, skipped;
+    #              status: up-to-date, pending, drift, interrupted, unreadable, skipped
+    failed: bool = False  # counts against the run: a JUnit failure, ❌ in the summary
+    started: bool = True  # False: not started or skipped (a JUnit skipped case)
+    applied: str | None = None  # the newest version applied on the project (after this run)
+    applied_now: list[str] = field(default_factory=list)  # the versions this run applied (a dry run: would)
+    pending: int | None = None  # local migrations not applied there (None: not known)
+    drift: list[str] = field(default_factory=list)  # versions edited after they were applied, or only there
+    seconds: float | None = None
+    requests: int | None = None  # Management API requests this run sent for it
+    message: str = ""
 
 
 @dataclass

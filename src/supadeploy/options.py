@@ -42,6 +42,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("advise", "Supabase's Security and Performance Advisors on the target's database as it is (the local "
                       "replay replays the migrations first), each finding at the file and line that made it",
             "supadeploy advise --project-ref abcdefghijklmnopqrst   # exit 1 at or above --max-advisor-level"),
+    Command("rollout", "deploy to a fleet of projects in waves (supabase/fleet.yml): canary first, up to max_parallel "
+                       "at once, stopping at the first failure; resumable; --status shows where the fleet stands",
+            "supadeploy rollout --fleet supabase/fleet.yml           # token in SUPABASE_ACCESS_TOKEN"),
 )
 # Commands about supadeploy itself, not a database: no target, no migrations folder.
 PLATFORM = Command("platform", "prepare the local replay ahead of time (`platform prepare [MAJOR...]`): PostgreSQL of "
@@ -49,8 +52,21 @@ PLATFORM = Command("platform", "prepare the local replay ahead of time (`platfor
                    "supadeploy platform prepare 15 17                  # what the image and CI do at build time")
 COMMAND_NAMES = tuple(c.name for c in COMMANDS)
 ALL = COMMAND_NAMES
-DEPLOYING = ("plan", "deploy")
-CHECKING = ("plan", "deploy", "verify")
+ONE = tuple(name for name in COMMAND_NAMES if name != "rollout")  # options that name one database
+DEPLOYING = ("plan", "deploy", "rollout")
+CHECKING = ("plan", "deploy", "verify", "rollout")
+FLEET = ("rollout",)
+
+
+def parse_shard(value: str) -> str:
+    """`I/N`: shard I of N, 1 ≤ I ≤ N ≤ 256."""
+    parts = value.strip().split("/")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise OptionError(f"expected I/N, e.g. 2/4 for the second of four shards, not {shown(value)}")
+    index, count = (int(p) for p in parts)
+    if not 1 <= index <= count <= 256:
+        raise OptionError(f"expected I/N with 1 ≤ I ≤ N ≤ 256, not {shown(value)}")
+    return f"{index}/{count}"
 
 
 def parse_duration(value: str) -> str:
@@ -103,17 +119,17 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("project-ref", "Supabase project ref (20 lowercase letters; env SUPABASE_PROJECT_REF). With access-token: "
-                          "the Management API target.", ALL, "target"),
+                          "the Management API target.", ONE, "target"),
     Option("access-token", "Supabase access token (env SUPABASE_ACCESS_TOKEN); store it as a secret. Masked in all "
                            "output.", ALL, "target"),
     Option("db-url", "Direct database URL instead of the Management API (env SUPABASE_DB_URL; from a runner: the "
-                     "pooler's, the direct host is IPv6-only). Its password is masked.", ALL, "target"),
+                     "pooler's, the direct host is IPv6-only). Its password is masked.", ONE, "target"),
     Option("api-url", "Management API base URL (default https://api.supabase.com).", ALL, "target"),
     Option("api-timeout", "Read timeout per Management API request, e.g. 75s (default 75s, above the API's own 60 s).",
            ALL, "target", parse=parse_seconds, metavar="DURATION"),
     Option("pg-major", "PostgreSQL major of the local replay: 15, 17 or 18 (default: [db] major_version in "
-                       "supabase/config.toml, else 17).", ALL, "target", parse=int, choices=("15", "17", "18")),
-    Option("target", "Where to go: auto (chosen from the credentials given), local, postgres or api.", ALL, "target",
+                       "supabase/config.toml, else 17).", ONE, "target", parse=int, choices=("15", "17", "18")),
+    Option("target", "Where to go: auto (chosen from the credentials given), local, postgres or api.", ONE, "target",
            choices=("auto", "local", "postgres", "api"), default="auto", cli_only=True),
     Option("migrations-dir", "Folder of <version>_<name>.sql files, relative to the repository root (default: "
                              "supabase/migrations/ or migrations/; with both, supabase/migrations/ when "
@@ -142,15 +158,32 @@ OPTIONS: tuple[Option, ...] = (
            parse=parse_duration, default="5min", metavar="DURATION"),
     Option("lock-wait", "How long to queue behind another deploy (default 30s; 5s in a dry run).", DEPLOYING,
            "deploy", parse=parse_duration, default="30s", default_in_dry_run="5s", metavar="DURATION"),
-    Option("yes", "Do not ask before deploying to a remote database (CI never asks).", ("deploy",), "deploy",
+    Option("yes", "Do not ask before deploying to a remote database (CI never asks).", ("deploy", "rollout"), "deploy",
            kind="switch", default=False, short="-y", cli_only=True),
     Option("max-lock-risk", "Lock-safety findings at or above this fail the step: note | warning | error | none "
-                            "(default error: blocking a table of 1 GiB or more).", ("plan", "deploy", "lint"),
+                            "(default error: blocking a table of 1 GiB or more).", ("plan", "deploy", "lint", "rollout"),
            "deploy", choices=("note", "warning", "error", "none"), default="error"),
     Option("max-advisor-level", "New findings of Supabase's advisors at or above this fail the step: info | warning | "
                                 "error | none (default error). Findings production already has never do.",
-           ("plan", "deploy", "lint", "advise"), "deploy", choices=("info", "warning", "error", "none"),
+           ("plan", "deploy", "lint", "advise", "rollout"), "deploy", choices=("info", "warning", "error", "none"),
            default="error"),
+    Option("fleet", "Fleet file: the projects and their waves (default supabase/fleet.yml, relative to the repository "
+                    "root). With `status`: one row per project of the fleet.", ("rollout", "status"), "fleet",
+           parse=Path, metavar="FILE", workspace_path=True),
+    Option("status", "Where the fleet stands, one row per project (wave, applied version, pending count, drift, last "
+                     "result); deploys nothing.", FLEET, "fleet", kind="switch", default=False),
+    Option("github-matrix", "Print the GitHub Actions matrix of wave WAVE (shards of its projects, max-parallel, a "
+                            "digest), or of every wave with `*` (step outputs wave1…wave6); deploys nothing.", FLEET,
+           "fleet", metavar="WAVE"),
+    Option("wave", "Deploy this wave only.", FLEET, "fleet", metavar="WAVE"),
+    Option("shard", "Deploy shard I of N of --wave (a matrix job of --github-matrix).", FLEET, "fleet",
+           parse=parse_shard, metavar="I/N"),
+    Option("expect-digest", "With --shard: refuse when the wave's projects changed since its matrix was computed "
+                            "(the matrix's digest).", FLEET, "fleet", metavar="DIGEST"),
+    Option("from-wave", "Start from this wave; earlier waves are left as they are.", FLEET, "fleet", metavar="WAVE"),
+    Option("github-token", "With --shard on GitHub Actions: a token that may read the run's jobs (actions: read; env "
+                           "GITHUB_TOKEN), so a shard starts no further project once another shard of its wave "
+                           "failed.", FLEET, "fleet"),
     Option("format", "text, or json: the report on stdout.", ALL, "output", choices=("text", "json"), default="text",
            cli_only=True),
     Option("fail-on-warnings", "Fail the step on warnings such as drift or skipped files.", ALL,
@@ -204,6 +237,14 @@ class Options:
     junit: Path | None = None
     pr_comment: Path | None = None
     no_color: bool = False
+    fleet: Path | None = None
+    status: bool = False
+    github_matrix: str | None = None
+    wave: str | None = None
+    shard: str | None = None
+    expect_digest: str | None = None
+    from_wave: str | None = None
+    github_token: str | None = None
     majors: tuple[int, ...] = ()  # platform prepare: the majors (none: every supported one)
     system_majors: tuple[int, ...] = ()  # platform prepare --system: installed Debian/Ubuntu majors
 

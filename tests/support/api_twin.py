@@ -5,8 +5,9 @@ the "Failed to run sql query: " prefix, switchable faults); every query is run
 by postgres-meta itself (postgres_meta.py), the server the platform runs them
 with. The Data API's two GETs (the PostgREST config and its OpenAPI document)
 are answered by postgrest_twin.py from the catalog, as PostgREST's schema cache
-would. Documented in tests/support/README.md. Used by the tests and the benchmarks;
-run it by hand with `python -m tests.support.api_twin --help`.
+would. One twin can serve a fleet: each project ref its own database (and Data
+API), and `GET /v1/projects` lists them. Documented in tests/support/README.md.
+Used by the tests and the benchmarks; run it by hand with `python -m tests.support.api_twin --help`.
 """
 
 from __future__ import annotations
@@ -21,20 +22,70 @@ import sys
 import threading
 import time
 from collections import Counter, deque
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 QUERY_PATH = re.compile(r"^/v1/projects/([^/]+)/database/query$")
 GET_PATH = re.compile(r"^/v1/projects/([^/?]+)/(postgrest|database/openapi)(?:\?(.*))?$")
+PROJECTS_PATH = "/v1/projects"
+LIST = "GET /v1/projects"  # the fault queue and rate-limit scope of the projects list (user scope)
+QUERY = "POST /v1/projects/{ref}/database/query"
 STATUS_FAULTS = {"500": "Internal server error", "502": "Bad gateway", "503": "Service Unavailable",
                  "504": "Gateway Timeout", "544": "Connection terminated due to connection timeout"}
 FAULTS = set(STATUS_FAULTS) | {"pass", "500-after-commit", "timeout", "drop-before", "drop-after", "429",
-                               "429-no-retry-after", "econnrefused"}
+                               "429-no-retry-after", "econnrefused", "too-many-connections"}
+TOO_MANY = ("Failed to run sql query: ERROR:  53300: remaining connection slots are reserved for roles with the "
+            "SUPERUSER attribute\n")
+
+
+@dataclass
+class TwinProject:
+    """One project of the twin: its database and what `GET /v1/projects` says of it."""
+
+    ref: str
+    dsn: str
+    connection: Any  # postgres-meta's encrypted connection header
+    name: str
+    region: str = "eu-central-1"
+    status: str = "ACTIVE_HEALTHY"
+    organization: str = "twin-org"
+    version: str = ""
+    data_api: Any = None  # postgrest_twin.DataApi over its database
+    data_api_started: bool = False
+    faults: deque[str] = field(default_factory=deque)  # consumed before the shared queue
+    requests: int = 0  # query requests that named this project
+    queries: int = 0  # of them, those whose SQL reached its database
+
+    def listing(self) -> dict[str, Any]:
+        """The project as `GET /v1/projects` shows it (V1ProjectWithDatabaseResponse)."""
+        return {"id": self.ref, "ref": self.ref, "organization_id": self.organization,
+                "organization_slug": self.organization, "name": self.name, "region": self.region,
+                "created_at": "2025-01-01T00:00:00.000Z", "status": self.status,
+                "database": {"host": f"db.{self.ref}.supabase.co", "version": self.version,
+                             "postgres_engine": self.version.split(".")[0], "release_channel": "ga"}}
+
+
+def fleet_refs(count: int, prefix: str = "fleet") -> list[str]:
+    """`count` distinct project refs (20 lowercase letters), the same on every call: for fleets of twins."""
+    refs = []
+    for n in range(count):
+        letters = ""
+        for _ in range(20 - len(prefix)):
+            n, digit = divmod(n, 26)
+            letters = chr(ord("a") + digit) + letters
+        refs.append(prefix + letters)
+    return refs
 
 
 class ApiTwin:
-    """The server; start() returns once it listens. Faults and counters are thread-safe."""
+    """The server; start() returns once it listens. Faults and counters are thread-safe.
+
+    `dsn`/`ref` is the first project; `add_project` adds more, each with its own
+    database. Rate limits are counted per scope (project, or the user for the
+    projects list) and endpoint, as Supabase documents; one token is the one user.
+    """
 
     def __init__(self, dsn: str, token: str, meta: Any, ref: str = "abcdefghijklmnopqrst", limit: int = 120,
                  window: float = 60.0, latency: float = 0.0, timeout_delay: float = 3.0,
@@ -42,32 +93,67 @@ class ApiTwin:
         from support.postgrest_twin import DataApi
 
         self.dsn, self.token, self.ref, self.meta = dsn, token, ref, meta
-        self.data_api = DataApi(dsn, exposed)
+        self.exposed = exposed
+        self.data_api = DataApi(dsn, exposed)  # the first project's
         self.get_faults: deque[str] = deque()  # faults for the GETs (the query endpoint's stay in `faults`)
         self.connection = meta.connection(dsn)
         self.limit, self.window, self.latency, self.timeout_delay = limit, window, latency, timeout_delay
+        self.projects: dict[str, TwinProject] = {ref: TwinProject(ref, dsn, self.connection, "twin project",
+                                                                  data_api=self.data_api)}
         self.faults: deque[str] = deque()
+        self.list_faults: deque[str] = deque()
         self.counts: Counter[str] = Counter()
         self.queries = 0  # requests whose SQL reached the database
         self.in_flight = 0  # requests being handled (one a client gave up on may still be running)
+        self.list_requests = 0
         self._lock = threading.Lock()
-        self._window_start = time.monotonic()
-        self._window_count = 0
+        self._windows: dict[tuple[str, str], tuple[float, int]] = {}  # (scope, endpoint) -> (start, count)
         self._server: ThreadingHTTPServer | None = None
 
     # -- control ---------------------------------------------------------------
-    def add_faults(self, *names: str) -> None:
+    def add_project(self, ref: str, dsn: str, name: str | None = None, region: str = "eu-central-1",
+                    status: str = "ACTIVE_HEALTHY", organization: str = "twin-org") -> TwinProject:
+        """Another project with its own database (a status other than ACTIVE_* is only what the list says)."""
+        from support.postgrest_twin import DataApi
+
+        project = TwinProject(ref, dsn, self.meta.connection(dsn), name or f"project {ref[:6]}", region, status,
+                              organization, data_api=DataApi(dsn, self.exposed))
+        with self._lock:
+            if ref in self.projects:
+                raise ValueError(f"project {ref} is already served")
+            self.projects[ref] = project
+        return project
+
+    def data_api_of(self, project: TwinProject) -> Any:
+        """A project's Data API; another project's starts (its schema cache built, its LISTEN opened) on first use,
+        so a fleet of many projects holds a connection only for those whose OpenAPI document is read."""
+        with self._lock:
+            started = project.ref == self.ref or project.data_api_started
+            project.data_api_started = True
+        if not started:
+            project.data_api.start()
+        return project.data_api
+
+    def add_faults(self, *names: str, project: str | None = None) -> None:
+        """Queue faults: for any query (None), for one project's queries (its ref), or for the list (LIST)."""
         unknown = [n for n in names if n not in FAULTS]
         if unknown:
             raise ValueError(f"unknown fault {unknown[0]!r}; known: {', '.join(sorted(FAULTS))}")
         with self._lock:
-            self.faults.extend(names)
+            if project is None:
+                self.faults.extend(names)
+            elif project == LIST:
+                self.list_faults.extend(names)
+            else:
+                self.projects[project].faults.extend(names)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
                     "queries": self.queries, "faults_left": list(self.faults), "in_flight": self.in_flight,
-                    **self.data_api.stats()}
+                    "list_requests": self.list_requests,
+                    "by_project": {ref: {"requests": p.requests, "queries": p.queries}
+                                   for ref, p in self.projects.items()}, **self.data_api.stats()}
 
     def _flight(self, change: int) -> None:
         with self._lock:
@@ -98,7 +184,8 @@ class ApiTwin:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        self.data_api.stop()
+        for project in list(self.projects.values()):
+            project.data_api.stop()  # a Data API never started stops at once
 
     def __enter__(self) -> ApiTwin:
         return self.start()
@@ -107,22 +194,31 @@ class ApiTwin:
         self.stop()
 
     # -- per request -----------------------------------------------------------
-    def take_rate_slot(self) -> tuple[bool, dict[str, str]]:
-        """Count the request in the window; False when over the limit."""
+    def take_rate_slot(self, scope: str | None = None, endpoint: str = QUERY) -> tuple[bool, dict[str, str]]:
+        """Count the request in its (scope, endpoint) window; False when over the limit."""
+        key = (scope or self.ref, endpoint)
         with self._lock:
             now = time.monotonic()
-            if now - self._window_start >= self.window:
-                self._window_start, self._window_count = now, 0
-            self._window_count += 1
-            allowed = self._window_count <= self.limit
-            reset = max(1, math.ceil(self.window - (now - self._window_start)))
+            start, count = self._windows.get(key, (now, 0))
+            if now - start >= self.window:
+                start, count = now, 0
+            count += 1
+            self._windows[key] = (start, count)
+            allowed = count <= self.limit
+            reset = max(1, math.ceil(self.window - (now - start)))
             headers = {"X-RateLimit-Limit": str(self.limit),
-                       "X-RateLimit-Remaining": str(max(0, self.limit - self._window_count)),
+                       "X-RateLimit-Remaining": str(max(0, self.limit - count)),
                        "X-RateLimit-Reset": str(reset)}
             return allowed, headers
 
-    def next_fault(self) -> str | None:
+    def next_fault(self, ref: str | None = None) -> str | None:
+        """The next fault for a query on `ref` (its own queue first), or for the list with LIST."""
         with self._lock:
+            if ref == LIST:
+                return self.list_faults.popleft() if self.list_faults else None
+            own = self.projects[ref].faults if ref in self.projects else None
+            if own:
+                return own.popleft()
             return self.faults.popleft() if self.faults else None
 
     def add_get_faults(self, *names: str) -> None:
@@ -134,15 +230,34 @@ class ApiTwin:
         with self._lock:
             return self.get_faults.popleft() if self.get_faults else None
 
+    def project(self, ref: str) -> TwinProject | None:
+        with self._lock:
+            project = self.projects.get(ref)
+            if project is not None:
+                project.requests += 1
+            return project
+
+    def listing(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self.list_requests += 1
+            projects = list(self.projects.values())
+        for project in projects:
+            if not project.version:
+                status, rows = self.meta.query(project.connection, "SELECT current_setting('server_version') AS v")
+                project.version = str(rows[0]["v"]).split(" ")[0] if status == 200 and rows else "0"
+        return [p.listing() for p in projects]
+
     def count(self, status: str) -> None:
         with self._lock:
             self.counts[status] += 1
 
-    def execute(self, sql: str) -> tuple[int, Any]:
+    def execute(self, sql: str, ref: str | None = None) -> tuple[int, Any]:
         """Hand the text to postgres-meta, then answer as the Management API relays it (201, or 400 + message)."""
         with self._lock:
             self.queries += 1
-        status, body = self.meta.query(self.connection, sql)
+            project = self.projects[ref or self.ref]
+            project.queries += 1
+        status, body = self.meta.query(project.connection, sql)
         if status == 200:
             return 201, body
         detail = body.get("formattedError") or body.get("error") or body.get("message") if isinstance(body, dict) else body
@@ -181,14 +296,47 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, twin.stats())
             return
         match = GET_PATH.match(self.path)
-        if not match:
+        if match:
+            self._project_get(match)
+            return
+        if self.path.split("?", 1)[0].rstrip("/") != PROJECTS_PATH:
             self._send(404, {"message": "Not Found"})
             return
-        allowed, headers = twin.take_rate_slot()
+        if twin.latency:
+            time.sleep(twin.latency)
+        allowed, headers = twin.take_rate_slot("user", LIST)
         if self.headers.get("Authorization") != f"Bearer {twin.token}":
             self._send(401, {"message": "Unauthorized"}, headers)
             return
-        if match.group(1) != twin.ref:
+        fault = twin.next_fault(LIST)
+        fault = None if fault == "pass" else fault
+        if not allowed or fault in ("429", "429-no-retry-after"):
+            if fault == "429" or (not allowed and fault is None):
+                headers["Retry-After"] = headers["X-RateLimit-Reset"] if not allowed else "1"
+            if fault == "429-no-retry-after":
+                headers["X-RateLimit-Remaining"] = "0"
+            self._send(429, {"message": "ThrottlerException: Too Many Requests"}, headers)
+            return
+        if fault in STATUS_FAULTS:
+            self._send(int(fault), {"message": STATUS_FAULTS[fault]}, headers)
+            return
+        if fault in ("drop-before", "drop-after"):
+            self._drop()
+            return
+        self._send(200, twin.listing(), headers)
+
+    def _project_get(self, match: re.Match[str]) -> None:
+        """The Data API's GETs of one project: its PostgREST config and OpenAPI document."""
+        twin = self.twin
+        ref, what = match.group(1), match.group(2)
+        if twin.latency:
+            time.sleep(twin.latency)
+        allowed, headers = twin.take_rate_slot(ref, f"GET /v1/projects/{{ref}}/{what}")
+        if self.headers.get("Authorization") != f"Bearer {twin.token}":
+            self._send(401, {"message": "Unauthorized"}, headers)
+            return
+        project = twin.project(ref)
+        if project is None:
             self._send(404, {"message": "Project not found"}, headers)
             return
         fault = twin.next_get_fault()
@@ -202,14 +350,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop-before":
             self._drop()
             return
-        if match.group(2) == "postgrest":
-            self._send(200, twin.data_api.config(), headers)
+        if what == "postgrest":
+            self._send(200, project.data_api.config(), headers)
             return
         from support.postgrest_twin import NotExposed
 
         schema = (parse_qs(match.group(3) or "").get("schema") or ["public"])[0]
         try:
-            self._send(200, twin.data_api.openapi(schema), headers)
+            self._send(200, twin.data_api_of(project).openapi(schema), headers)
         except NotExposed:
             self._send(500, {"message": "Failed to fetch PostgREST OpenAPI spec"}, headers)
 
@@ -225,7 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/_twin/faults":
             try:
-                twin.add_faults(*json.loads(raw)["faults"])
+                body = json.loads(raw)
+                twin.add_faults(*body["faults"], project=body.get("project"))
             except (ValueError, KeyError, TypeError) as exc:
                 self._send(400, {"message": str(exc)})
                 return
@@ -237,14 +386,15 @@ class _Handler(BaseHTTPRequestHandler):
         if not match:
             self._send(404, {"message": "Not Found"})
             return
-        allowed, headers = twin.take_rate_slot()
+        ref = match.group(1)
+        allowed, headers = twin.take_rate_slot(ref)
         if self.headers.get("Authorization") != f"Bearer {twin.token}":
             self._send(401, {"message": "Unauthorized"}, headers)
             return
-        if match.group(1) != twin.ref:
+        if twin.project(ref) is None:
             self._send(404, {"message": "Project not found"}, headers)
             return
-        fault = twin.next_fault()
+        fault = twin.next_fault(ref)
         fault = None if fault == "pass" else fault
         if not allowed or fault in ("429", "429-no-retry-after"):
             if fault == "429" or (not allowed and fault is None):
@@ -262,6 +412,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "econnrefused":
             self._send(400, {"message": "Failed to run sql query: connect ECONNREFUSED 10.0.0.2:5432"}, headers)
             return
+        if fault == "too-many-connections":  # the database refused the session: nothing ran
+            self._send(400, {"message": TOO_MANY}, headers)
+            return
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -273,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "timeout":
             time.sleep(twin.timeout_delay)
-        status, answer = twin.execute(query)
+        status, answer = twin.execute(query, ref)
         if fault == "drop-after":
             self._drop()
             return
@@ -300,6 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default="sbp_" + "0" * 40)
     parser.add_argument("--ref", default="abcdefghijklmnopqrst")
+    parser.add_argument("--fleet", type=int, default=0, metavar="N",
+                        help="with --local: N more projects, each with its own database (refs: fleet_refs(N))")
     parser.add_argument("--limit", type=int, default=120, help="requests per window (default 120)")
     parser.add_argument("--window", type=float, default=60.0, help="rate-limit window in seconds")
     parser.add_argument("--latency", type=float, default=0.0, help="added seconds per request")
@@ -323,11 +478,20 @@ def main(argv: list[str] | None = None) -> int:
         dsn = cluster.dsn("welltrack")
     twin = ApiTwin(dsn, args.token, meta, args.ref, args.limit, args.window, args.latency, args.timeout_delay,
                    tuple(s.strip() for s in args.exposed.split(",") if s.strip()))
+    if args.fleet and cluster is None:
+        parser.error("--fleet needs --local (each project gets a database of the local server)")
+    for ref in fleet_refs(args.fleet):
+        assert cluster is not None
+        cluster.create_database(ref)
+        twin.add_project(ref, cluster.dsn(ref))
     twin.add_faults(*args.fault)
     twin.start(args.port)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     sys.stdout.write(f"API twin listening: --api-url {twin.url} --project-ref {twin.ref} "
-                     f"--access-token {twin.token}\n(Ctrl-C to stop)\n")
+                     f"--access-token {twin.token}\n")
+    if args.fleet:
+        sys.stdout.write(f"fleet projects: {' '.join(fleet_refs(args.fleet))}\n")
+    sys.stdout.write("(Ctrl-C to stop)\n")
     sys.stdout.flush()
     try:
         while True:

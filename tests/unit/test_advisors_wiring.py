@@ -97,7 +97,7 @@ def test_advisors_over_the_limit_end_the_run_with_their_own_status():
 def test_the_option_and_the_command_are_in_the_tables():
     option = BY_NAME["max-advisor-level"]
     assert option.choices == ("info", "warning", "error", "none") and option.default == "error"
-    assert set(option.commands) == {"plan", "deploy", "lint", "advise"} and "advise" in COMMAND_NAMES
+    assert set(option.commands) == {"plan", "deploy", "lint", "advise", "rollout"} and "advise" in COMMAND_NAMES
 
 
 def test_the_probe_notifies_postgrest_only_for_an_exposed_schema_and_only_in_a_real_deploy():

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from ..options import Options
 from ..report.reporter import Reporter
-from . import advise, deploy, lint, plan, platform, status, verify
+from . import advise, deploy, lint, plan, platform, rollout, status, verify
 from .context import Context, opened
 
 COMMANDS: dict[str, Callable[[Context], None]] = {
@@ -19,6 +19,9 @@ COMMANDS: dict[str, Callable[[Context], None]] = {
 def run_command(options: Options, reporter: Reporter) -> None:
     if options.command == "platform":  # about supadeploy itself: no target, no migrations
         platform.run(options, reporter)
+        return
+    if options.command == "rollout" or options.fleet is not None:  # many targets: a fleet file names them
+        rollout.run(options, reporter)
         return
     with opened(options, reporter) as ctx:
         COMMANDS[options.command](ctx)

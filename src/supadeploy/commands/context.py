@@ -4,7 +4,7 @@ every migration file, every assertion file, the target version), then the target
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,7 +13,7 @@ from ..checks.assertions.load import Assertion, load_suite
 from ..engine.failure import NOT_INSTALLED, missing_extension
 from ..engine.migrations import MigrationSet, load_migrations
 from ..engine.plan import PlanOptions
-from ..errors import ConfigError, MigrationFailed, NotAvailableLocally, SupadeployError
+from ..errors import ConfigError, MigrationFailed, NotAvailableLocally, SupadeployError, TargetError
 from ..layout import Layout, discover, find_root
 from ..masking import shown
 from ..model import Problem
@@ -22,7 +22,7 @@ from ..platform import extension_verdict
 from ..platform.catalog import stand_ins_for
 from ..report.reporter import Reporter
 from ..targets import TargetSettings, open_target
-from ..targets.base import Target
+from ..targets.base import QueryError, Target
 from ..targets.local import LocalTarget
 
 
@@ -36,6 +36,7 @@ class Context:
     target: Target
     remote: bool  # a real database (a URL or the API), not the local replay
     dry_run: bool
+    should_stop: Callable[[], bool] | None = None  # a fleet rollout was interrupted: send no further transaction
 
     @property
     def plan_options(self) -> PlanOptions:
@@ -112,6 +113,8 @@ def opened(options: Options, reporter: Reporter) -> Iterator[Context]:
         if remote or not isinstance(target, LocalTarget) or not any(p.kind == NOT_INSTALLED for p in exc.problems):
             raise
         raise not_available_locally(exc, target) from None
+    except QueryError as exc:  # a request the engine does not expect to fail (too many connections, …)
+        raise TargetError(f"the database refused a request: {exc}") from None
     finally:
         report.round_trips = target.round_trips
         target.close()

@@ -54,7 +54,7 @@ def run(ctx: Context) -> None:
             confirm_plan(reporter, plan)
 
     hooks = LiveHooks(reporter, ctx.target, locks=locks, measured_on="production" if ctx.remote else "replay",
-                      on_plan=on_plan, on_probe=advisors.on_probe)
+                      on_plan=on_plan, on_probe=advisors.on_probe, should_stop=ctx.should_stop)
     mode = "dry run: one transaction, always rolled back" if ctx.dry_run else f"tx-mode {options.tx_mode}"
     mode += (", gated" if gate else "") + f"; lock_timeout {apply.lock_timeout}, statement_timeout " \
                                           f"{apply.statement_timeout}"

@@ -13,7 +13,7 @@ from ..engine.blockers import sessions_text
 from ..engine.hooks import Hooks
 from ..engine.migrations import Migration
 from ..engine.plan import Plan
-from ..errors import Cancelled
+from ..errors import Cancelled, Interrupted
 from ..locks.analyze import findings
 from ..locks.check import LockReview
 from ..model import Level, MigrationResult, MigrationStatus, Problem
@@ -31,8 +31,11 @@ class LiveHooks(Hooks):
 
     def __init__(self, reporter: Reporter, target: Target, record: bool = True, locks: LockReview | None = None,
                  measured_on: str = "replay", on_plan: Callable[[Plan], None] | None = None,
-                 on_probe: Callable[[list[Migration], Any], None] | None = None) -> None:
+                 on_probe: Callable[[list[Migration], Any], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> None:
+        """`should_stop`: asked before each request is sent (a fleet rollout's Ctrl-C reaches its deploys here)."""
         self.reporter = reporter
+        self.should_stop = should_stop
         self.target = target
         self.record = record
         self.locks = locks
@@ -53,6 +56,9 @@ class LiveHooks(Hooks):
 
     def starting(self, batch: list[Migration], how: str, tag: str | None = None) -> None:
         names = ", ".join(m.version for m in batch[:5]) + (" …" if len(batch) > 5 else "")
+        if self.should_stop is not None and self.should_stop():
+            raise Interrupted(f"interrupted before {names} was sent: nothing is in flight (migrations reported as "
+                              "applied are committed)")
         self._in_transaction.update(m.display_path for m in batch if m.transactional)
         self.reporter.progress(f"  → {names} ({how})")
         self.stop_heartbeat()

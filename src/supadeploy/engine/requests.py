@@ -194,7 +194,9 @@ class Script:
     """A transaction's text, remembering where each migration statement sits in it."""
 
     tag: str = ""
-    base: int = 0  # cursor values of this text are base + 1 … base + len(marks)
+    # Cursor values of this text are base + 1 … base + len(marks); base < 2^53, so a value read back through
+    # the Management API (JSON numbers are doubles in postgres-meta) is exact.
+    base: int = 0
     cursor: int = 0  # the cursor sequence's OID
     parts: list[str] = field(default_factory=list)
     length: int = 0
@@ -250,7 +252,7 @@ def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: st
     with everything else). `trace_shared`: the batch really is one transaction, so earlier files' locks
     count; False in a dry run standing in for one transaction per file (each file judged by its own locks).
     """
-    script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 40) + 1) << 20 if cursor else 0,
+    script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 32) + 1) << 20 if cursor else 0,
                     cursor=cursor or 0)
     script.add(SESSION_RESET
                + f"SET LOCAL application_name = {literal(settings.tag)};\n"

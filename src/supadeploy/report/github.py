@@ -124,10 +124,11 @@ def step_outputs(report: Report) -> dict[str, str]:
     compact = json.dumps(report.to_dict(), separators=(",", ":"), default=str)
     if len(compact) > OUTPUT_REPORT_LIMIT:
         slim = report.to_dict()
-        slim.update(migrations=[], status_rows=[], problems=[], truncated=True,
+        slim.update(migrations=[], status_rows=[], problems=[], truncated=True, matrix=None,
+                    projects=[p for p in slim["projects"] if p["failed"]][:100],
                     assertions=[a for a in slim["assertions"] if not a["passed"]][:100])
         compact = json.dumps(slim, separators=(",", ":"), default=str)
-    return {
+    return report.outputs | {
         "status": report.status,
         "applied-count": str(len(report.applied_versions)),
         "pending-count": str(len(report.pending)),

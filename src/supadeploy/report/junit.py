@@ -39,10 +39,12 @@ def junit_xml(report: Report) -> str:
             failure = ET.SubElement(case, "failure", message=a.message)
             failure.text = f"{where(a.file, a.line)}{a.message}"
     checks.attrib.update({"tests": str(len(report.assertions)), "failures": str(failures)})
+    if report.projects:
+        _projects(ET.SubElement(root, "testsuite", name="projects"), report)
     for family, group in groupby(sorted(report.findings, key=lambda f: f.FAMILY), key=lambda f: f.FAMILY):
         _findings(ET.SubElement(root, "testsuite", name=family), list(group))
     errors = [p for p in report.problems_at(Level.ERROR) if p.fatal]
-    if errors and not report.migrations and not report.assertions:
+    if errors and not report.migrations and not report.assertions and not report.projects:
         run = ET.SubElement(root, "testsuite", name="run", tests="1", failures="1")
         case = ET.SubElement(run, "testcase", classname="supadeploy", name=report.command)
         ET.SubElement(case, "failure", message=errors[0].problem.message).text = "\n".join(
@@ -67,3 +69,21 @@ def _findings(suite: ET.Element, findings: list[Finding]) -> None:
         else:
             ET.SubElement(case, "system-out").text = text
     suite.attrib.update({"tests": str(len(findings)), "failures": str(failures), "skipped": str(skipped)})
+
+
+def _projects(suite: ET.Element, report: Report) -> None:
+    """A test case per project of a fleet: failed, skipped (not started), or passed."""
+    failures = skipped = 0
+    for row in report.projects:
+        case = ET.SubElement(suite, "testcase", classname=f"{report.command}.{row.wave}", name=row.project,
+                             time=f"{row.seconds or 0:.3f}")
+        text = f"{row.result}: {row.message}" if row.message else row.result
+        if row.failed:
+            failures += 1
+            ET.SubElement(case, "failure", message=row.result).text = text
+        elif not row.started:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=row.result).text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    suite.attrib.update({"tests": str(len(report.projects)), "failures": str(failures), "skipped": str(skipped)})

@@ -45,6 +45,8 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT, compact: bool = Fals
         sections.append(("### Errors", [], [f"- {cell(_where(p) + p.problem.message, 1000)}" + _caret_block(p)
                                             for p in errors]))
     sections += _finding_sections(report.findings)
+    if report.projects:
+        sections.append(_projects_section(report))
     if report.migrations:
         sections.append(("### Migrations", ["| Version | Name | Status | Duration |", "|---|---|---|---:|"],
                          [f"| {cell(m.version)} | {cell(m.name)} | {STATUS_ICONS.get(m.status, cell(m.status))} "
@@ -64,6 +66,17 @@ def job_summary(report: Report, limit: int = SUMMARY_LIMIT, compact: bool = Fals
     if warnings:
         sections.append(("### Warnings", [], [f"- {cell(_where(p) + p.problem.message, 1000)}" for p in warnings]))
     return _fit("\n".join(head) + "\n", sections, limit)
+
+
+def _projects_section(report: Report) -> Section:
+    """A fleet's projects in wave order, the failed ones marked."""
+    rows = report.projects
+    return ("### Projects", ["| Project | Wave | Result | Applied | Pending | Seconds | Requests | Message |",
+                             "|---|---|---|---|---:|---:|---:|---|"],
+            [f"| `{cell(r.project)}` | {cell(r.wave)} | {'❌ ' if r.failed else ''}{cell(r.result)} | "
+             f"{cell(r.applied or '')} | {'' if r.pending is None else r.pending} | "
+             f"{'' if r.seconds is None else f'{r.seconds:.1f}'} | {'' if r.requests is None else r.requests} | "
+             f"{cell(r.message, 300)} |" for r in rows])
 
 
 def _finding_sections(findings: list[Finding]) -> list[Section]:

@@ -7,7 +7,17 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from enum import Enum
 from typing import Any, TypeVar
 
-from ..model import AssertionResult, Finding, Level, MigrationResult, Problem, ReportedProblem, RunStatus, StatusRow
+from ..model import (
+    AssertionResult,
+    Finding,
+    Level,
+    MigrationResult,
+    Problem,
+    ProjectRow,
+    ReportedProblem,
+    RunStatus,
+    StatusRow,
+)
 
 T = TypeVar("T")
 
@@ -37,6 +47,9 @@ class Report:
     junit_path: str | None = None
     comment_path: str | None = None
     verified: bool | None = None  # False: no assertions ran
+    projects: list[ProjectRow] = field(default_factory=list)  # a fleet rollout: one row per project
+    matrix: dict[str, Any] | None = None  # rollout --github-matrix: what stdout carries instead of the report
+    outputs: dict[str, str] = field(default_factory=dict)  # step outputs of the command's own (the wave matrices)
 
     @property
     def applied_versions(self) -> list[str]:
@@ -65,6 +78,8 @@ class Report:
         data["assertions"] = [asdict(a) for a in self.assertions]
         data["problems"] = [p.to_dict() for p in self.problems]
         data["status_rows"] = [asdict(r) for r in self.status_rows]
+        data["projects"] = [asdict(p) for p in self.projects]
+        del data["outputs"]  # how the matrix reaches a workflow; `matrix` already has it
         data["findings"] = []
         for finding in self.findings:  # lock safety keeps its historical key, `findings`
             key = "findings" if finding.FAMILY == "lock-safety" else finding.FAMILY

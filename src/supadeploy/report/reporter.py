@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..masking import Secrets
-from ..model import AssertionResult, Finding, Level, MigrationResult, Problem, StatusRow
+from ..model import AssertionResult, Finding, Level, MigrationResult, Problem, ProjectRow, StatusRow
 from .github import GitHub, annotation_lines, step_outputs, workflow_command, write_outputs
 from .junit import junit_xml
 from .markdown import job_summary, pr_comment
@@ -72,6 +72,21 @@ class Reporter:
     def status_rows(self, rows: list[StatusRow]) -> None:
         self.report.status_rows.extend(rows)
 
+    def projects(self, rows: list[ProjectRow]) -> None:
+        """A fleet's rows: shown as one table at the end, like the status rows."""
+        self.report.projects.extend(rows)
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A collapsible log group on GitHub; nothing around it elsewhere."""
+        if self.github is not None:
+            self.terminal.command(workflow_command("group", self.secrets.scrub(title)))
+        try:
+            yield
+        finally:
+            if self.github is not None:
+                self.terminal.command("::endgroup::")
+
     # -- the live view only ---------------------------------------------------------------
     def heading(self, text: str) -> None:
         self.terminal.line(text, "heading")
@@ -124,10 +139,13 @@ class Reporter:
         if self.github is not None:
             self._finish_github(report)
         if self.format == "json":
-            self.terminal.write(self.terminal.out, json.dumps(report.to_dict(), indent=2, default=str))
+            document = report.matrix if report.matrix is not None else report.to_dict()
+            self.terminal.write(self.terminal.out, json.dumps(document, indent=2, default=str))
             return
         if report.status_rows:
             self.terminal.status_table(report.status_rows)
+        if report.projects:
+            self.terminal.project_table(report.projects)
         self.terminal.line(summary_line(report), "ok" if report.exit_code == 0 else "error")
 
     def _finish_github(self, report: Report) -> None:

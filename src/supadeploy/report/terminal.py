@@ -13,7 +13,7 @@ import sys
 from typing import Any, TextIO
 
 from ..masking import Secrets
-from ..model import AssertionResult, Level, MigrationResult, MigrationStatus, Problem, StatusRow
+from ..model import AssertionResult, Level, MigrationResult, MigrationStatus, Problem, ProjectRow, StatusRow
 from .github import neutralize, workflow_command
 from .text import caret_lines, where
 
@@ -111,3 +111,19 @@ class Terminal:
             self.line(f"  {row.local or '':<{width}} | {row.remote or '':<{width}} | "
                       f"{str(row.applied_at or '')[:26]:<26} | {row.note}".rstrip(),
                       "warning" if row.note else None)
+
+    def project_table(self, rows: list[ProjectRow]) -> None:
+        """A fleet's projects: one line each, the failed ones marked; columns nobody filled are left out."""
+        columns = ("Project", "Wave", "Result", "Applied", "Pending", "Seconds", "Requests", "Note")
+        cells = [(r.project, r.wave, r.result, r.applied or "", "" if r.pending is None else str(r.pending),
+                  "" if r.seconds is None else f"{r.seconds:.1f}", "" if r.requests is None else str(r.requests),
+                  r.message if r.failed or not r.started or r.requests is None else "")
+                 for r in rows]
+        shown = [i for i in range(len(columns)) if i < 3 or any(c[i] for c in cells)]
+        widths = {i: max([len(columns[i])] + [len(c[i]) for c in cells]) for i in shown}
+        last = shown[-1]
+        self.line("  " + " | ".join(columns[i].ljust(widths[i] if i != last else 0) for i in shown))
+        self.line("  " + "-|-".join("-" * widths[i] for i in shown))
+        for row, values in zip(rows, cells):
+            text = " | ".join(values[i].ljust(widths[i] if i != last else 0) for i in shown)
+            self.line(f"  {text}".rstrip(), "error" if row.failed else "dim" if not row.started else None)

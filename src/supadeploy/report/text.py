@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from ..model import Level, Problem, ReportedProblem
 from .report import Report
 
@@ -34,6 +36,9 @@ def summary_line(report: Report) -> str:
         parts.append(report.plan_summary)
     elif report.command in ("deploy", "plan"):
         parts.append(f"applied {len(report.applied_versions)} migration(s)")
+    if report.projects:
+        counts = Counter(str(p.result) for p in report.projects)
+        parts.append(f"{len(report.projects)} project(s): " + ", ".join(f"{n} {result}" for result, n in counts.items()))
     if report.tables is not None:
         parts.append(f"{report.tables} tables in public")
     if report.assertions and not report.plan_summary:

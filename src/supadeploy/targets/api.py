@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .. import __version__
@@ -103,6 +103,47 @@ def token_warning(token: str) -> str | None:
             "going on, since OAuth tokens have other shapes")
 
 
+def check_token(access_token: str | None, needed_by: str = "the API target") -> str:
+    """A token that can travel in a header: given, and without whitespace or control characters."""
+    if not access_token:
+        raise ConfigError(f"{needed_by} needs an access token: --access-token or SUPABASE_ACCESS_TOKEN "
+                          "(create one at https://supabase.com/dashboard/account/tokens)")
+    if any(c.isspace() for c in access_token) or not access_token.isprintable():
+        raise ConfigError("the access token contains whitespace or control characters; check how it was pasted")
+    return access_token
+
+
+def open_client(base_url: str, access_token: str, limits: ApiLimits) -> Any:
+    """The one way supadeploy talks to the Management API (the query target and the projects list alike).
+
+    The token travels only in the Authorization header; `trust_env=False`: no .netrc may replace it, and
+    no proxy is taken from the environment but an HTTPS proxy for a host that is not loopback; redirects are
+    never followed (a redirect could carry the header elsewhere); the system's CA store (SSL_CERT_FILE too)
+    is used, as behind a TLS-inspecting proxy; explicit timeouts; one connection (requests go one at a time).
+    """
+    import httpx  # noqa: PLC0415 - heavy: loaded on first use
+
+    return httpx.Client(
+        base_url=base_url,
+        timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        headers={"Authorization": f"Bearer {access_token}", "User-Agent": f"supadeploy/{__version__}",
+                 "Accept": "application/json"},
+        follow_redirects=False, trust_env=False, proxy=_proxy(base_url), verify=ssl.create_default_context())
+
+
+def _proxy(base_url: str) -> str | None:
+    if _is_loopback(urlsplit(base_url).hostname or ""):
+        return None
+    return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None
+
+
+def unauthorized() -> ConfigError:
+    """401, for any endpoint: the token itself is wrong (never shown)."""
+    return ConfigError("the Management API rejected the access token (401 Unauthorized): check "
+                       "SUPABASE_ACCESS_TOKEN; tokens are created at https://supabase.com/dashboard/account/tokens")
+
+
 def parse_error(message: str, sql: str) -> QueryError:
     """postgres-meta's error text → a structured error with the 1-based position in `sql`.
 
@@ -150,6 +191,20 @@ def position_of(sql: str, line_no: int, caret: int) -> int | None:
     return sum(len(line) + 1 for line in lines[:line_no - 1]) + offset + 1
 
 
+class Limiter(Protocol):
+    """Paces one client's requests: `delay` before sending, `record` as it is sent, `server_said` with the
+    answer's headers, `release` when the client is done (a request left without an answer no longer counts).
+    `RateLimiter` counts alone; `pacer.PacedLimiter` shares one count per process (a fleet rollout)."""
+
+    def delay(self) -> float: ...
+
+    def record(self) -> None: ...
+
+    def server_said(self, headers: Any) -> None: ...
+
+    def release(self) -> None: ...
+
+
 class RateLimiter:
     """At most `per_minute` requests in any 60 s, and the server's own window when it says so."""
 
@@ -177,6 +232,9 @@ class RateLimiter:
         if remaining is not None and remaining <= 0 and reset is not None:
             self.blocked_until = max(self.blocked_until, self.clock() + min(reset, 60.0))
 
+    def release(self) -> None:
+        """Nothing to give back: this count is the client's own."""
+
 
 def _number(value: str | None) -> float | None:
     try:
@@ -190,19 +248,20 @@ class ApiTarget:
     sticky_session = False  # the Management API pools database sessions
 
     def __init__(self, project_ref: str | None, access_token: str | None, api_url: str | None = None,
-                 limits: ApiLimits = ApiLimits(), sleep: Callable[[float], None] = time.sleep) -> None:
+                 limits: ApiLimits = ApiLimits(), sleep: Callable[[float], None] = time.sleep,
+                 rate: Callable[[str], Limiter] | None = None) -> None:
+        """`rate`: the limiter of an endpoint, given its path (a fleet rollout shares the process's pacer);
+        default: a count of this target's own."""
         self.ref = check_ref(project_ref)
-        if not access_token:
-            raise ConfigError("the API target needs an access token: --access-token or SUPABASE_ACCESS_TOKEN "
-                              "(create one at https://supabase.com/dashboard/account/tokens)")
-        if any(c.isspace() for c in access_token) or not access_token.isprintable():
-            raise ConfigError("the access token contains whitespace or control characters; check how it was pasted")
+        access_token = check_token(access_token)
         self.base_url = check_api_url(api_url or DEFAULT_API_URL)
         self.warnings = [w for w in (token_warning(access_token),) if w]
         self.limits = limits
         self.round_trips = 0  # every request: queries and GETs
         self._sleep = sleep
-        self._rate = RateLimiter(limits.per_minute)
+        self._rate_for = rate
+        self._rates: dict[str, Limiter] = {}  # with `rate`: one per endpoint, as the server counts
+        self._rate: Limiter = RateLimiter(limits.per_minute)  # without: one count for every request
         self._token = access_token
         self._client: Any = None
         self.on_wait: Callable[[str], None] | None = None
@@ -217,24 +276,9 @@ class ApiTarget:
         return f"/v1/projects/{self.ref}/database/query"
 
     def _http(self) -> Any:
-        import httpx  # noqa: PLC0415 - heavy: loaded on first use
-
         if self._client is None:
-            self._client = httpx.Client(
-                base_url=self.base_url,
-                timeout=httpx.Timeout(self.limits.read_timeout, connect=self.limits.connect_timeout),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                headers={"Authorization": f"Bearer {self._token}", "User-Agent": f"supadeploy/{__version__}",
-                         "Accept": "application/json"},
-                # trust_env=False: no .netrc may replace the token; an HTTPS proxy is still honoured, and
-                # the system's CA store (SSL_CERT_FILE too) is used, as behind a TLS-inspecting proxy.
-                follow_redirects=False, trust_env=False, proxy=self._proxy(), verify=ssl.create_default_context())
+            self._client = open_client(self.base_url, self._token, self.limits)
         return self._client
-
-    def _proxy(self) -> str | None:
-        if _is_loopback(urlsplit(self.base_url).hostname or ""):
-            return None
-        return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or None
 
     def blockers(self, tag: str) -> list[Row]:
         """The Management API has no second connection to ask on while a request waits."""
@@ -249,7 +293,7 @@ class ApiTarget:
         """
         rows: list[Row] = self._exchange(lambda http: http.post(self.path, json={"query": sql}),
                                          lambda response: self._answer(response, sql, safe_to_resend),
-                                         safe_to_resend)
+                                         safe_to_resend, self.path)
         return rows
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
@@ -257,8 +301,9 @@ class ApiTarget:
         same token, timeouts, rate limit, retries and refusals as a query that is safe to resend."""
         if path.startswith("/") or ".." in path or "?" in path:
             raise ValueError(f"not a project path: {path!r}")
-        return self._exchange(lambda http: http.get(f"/v1/projects/{self.ref}/{path}", params=params or {}),
-                              self._answer_get, True)
+        endpoint = f"/v1/projects/{self.ref}/{path}"
+        return self._exchange(lambda http: http.get(endpoint, params=params or {}), self._answer_get, True,
+                              endpoint)
 
     def exposed_schemas(self) -> tuple[str, ...]:
         """The schemas the project's Data API serves: `db_schema` of `GET /v1/projects/{ref}/postgrest`. The
@@ -273,16 +318,25 @@ class ApiTarget:
         PostgREST serves there, as its schema cache and the anon role's privileges have it."""
         return self.get("database/openapi", {"schema": schema})
 
-    def _exchange(self, send: Callable[[Any], Any], answer: Callable[[Any], Any], safe_to_resend: bool) -> Any:
+    def _limiter(self, endpoint: str) -> Limiter:
+        if self._rate_for is None:
+            return self._rate
+        if endpoint not in self._rates:
+            self._rates[endpoint] = self._rate_for(endpoint)
+        return self._rates[endpoint]
+
+    def _exchange(self, send: Callable[[Any], Any], answer: Callable[[Any], Any], safe_to_resend: bool,
+                  endpoint: str) -> Any:
         import httpx  # noqa: PLC0415 - heavy: loaded on first use
 
+        rate = self._limiter(endpoint)
         waited = 0.0
         failures = 0
         throttled = 0
         started = time.monotonic()
         while True:
-            waited += self._pause(self._rate.delay(), waited, "keeping under 120 requests a minute")
-            self._rate.record()
+            waited += self._pause(rate.delay(), waited, "keeping under 120 requests a minute")
+            rate.record()
             self.round_trips += 1
             try:
                 response = send(self._http())
@@ -296,7 +350,7 @@ class ApiTarget:
                     raise OutcomeUnknown(f"{reason}; it may have committed") from None
                 retry_reason = reason
             else:
-                self._rate.server_said(response.headers)
+                rate.server_said(response.headers)
                 outcome = answer(response)
                 if not isinstance(outcome, _Retry):
                     return outcome
@@ -314,11 +368,11 @@ class ApiTarget:
     def _answer(self, response: Any, sql: str, safe_to_resend: bool) -> list[Row] | _Retry:
         status = response.status_code
         if status in (200, 201):
-            rows = _json(response)
+            rows = json_of(response)
             if not isinstance(rows, list):
                 raise TargetError(f"unexpected answer from the Management API: {str(rows)[:200]}")
             return rows
-        message = _message(response)
+        message = message_of(response)
         if status == 400:
             if UNREACHABLE_RE.search(message) and not message.startswith(ERROR_PREFIX + "ERROR:"):
                 return _Retry(f"the platform could not reach the database ({message[:120]})")
@@ -328,8 +382,8 @@ class ApiTarget:
     def _answer_get(self, response: Any) -> Any:
         """A GET's JSON body; the same refusals as a query (its 400 is not a SQL error)."""
         if response.status_code == 200:
-            return _json(response)
-        message = _message(response)
+            return json_of(response)
+        message = message_of(response)
         if response.status_code == 400:
             raise TargetError(f"the Management API refused {response.request.url.path}: 400 {message[:200]}")
         return self._refused(response, message, safe_to_resend=True)
@@ -337,8 +391,7 @@ class ApiTarget:
     def _refused(self, response: Any, message: str, safe_to_resend: bool) -> _Retry:
         status = response.status_code
         if status == 401:
-            raise ConfigError("the Management API rejected the access token (401 Unauthorized): check "
-                              "SUPABASE_ACCESS_TOKEN; tokens are created at https://supabase.com/dashboard/account/tokens")
+            raise unauthorized()
         if status == 403:
             raise ConfigError(f"the access token has no access to project {self.ref} (403 Forbidden)")
         if status == 404:
@@ -378,6 +431,8 @@ class ApiTarget:
         return seconds
 
     def close(self) -> None:
+        for rate in (self._rate, *self._rates.values()):
+            rate.release()
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -389,7 +444,7 @@ class _Retry:
     wait: float | None = None
 
 
-def _json(response: Any) -> Any:
+def json_of(response: Any) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -402,7 +457,8 @@ def _field(body: Any, name: str) -> Any:
     return body.get(name) if isinstance(body, dict) else None
 
 
-def _message(response: Any) -> str:
+def message_of(response: Any) -> str:
+    """The error text of an answer: its JSON `message` (or `error`, `msg`), else its text."""
     try:
         body = response.json()
     except ValueError:
@@ -414,5 +470,5 @@ def _message(response: Any) -> str:
     return json.dumps(body)[:2000]
 
 
-__all__ = ["ApiLimits", "ApiTarget", "DEFAULT_API_URL", "check_api_url", "check_ref", "parse_error",
-           "position_of"]
+__all__ = ["ApiLimits", "ApiTarget", "DEFAULT_API_URL", "Limiter", "RateLimiter", "check_api_url", "check_ref",
+           "check_token", "json_of", "message_of", "open_client", "parse_error", "position_of", "unauthorized"]
