@@ -203,6 +203,8 @@ def migrations_copy(tmp_path: Path) -> Path:
 
 # --- the Management API twin --------------------------------------------------
 
+# The drift check before a remote plan or deploy: history and the catalog, two read-only requests.
+DRIFT_READS = 2
 TOKEN = "sbp_" + "7f3a9c" * 6 + "d41e"  # shaped like a personal access token; must never be printed
 REF = "wtdeploytwinprojectx"
 

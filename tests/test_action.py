@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import ALL, MIGRATIONS, NEWEST, REF, REPO, TOKEN, parse_outputs
+from supadeploy.options import COMMAND_NAMES
 
 ACTION = yaml.safe_load((REPO / "action.yml").read_text())
 
@@ -145,7 +146,7 @@ def test_dry_run_refuses_a_file_with_transaction_control(db, step, workspace):
 
 
 @pytest.mark.parametrize("inputs, message", [
-    ({"command": "destroy"}, "input 'command' must be one of plan, deploy, verify, status, lint, advise, rollout, not 'destroy'"),
+    ({"command": "destroy"}, f"input 'command' must be one of {', '.join(COMMAND_NAMES)}, not 'destroy'"),
     ({"project_ref": REF}, "input 'project-ref' is set but 'access-token' is empty"),
     ({"access_token": TOKEN}, "input 'access-token' is set but 'project-ref' is empty"),
     ({"db_url": "postgresql://x@127.0.0.1/x", "project_ref": REF, "access_token": TOKEN},

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ALL, MIGRATIONS, REF, REPO, TOKEN, api_args
+from conftest import ALL, DRIFT_READS, MIGRATIONS, REF, REPO, TOKEN, api_args
 from supadeploy.errors import ConfigError, OutcomeUnknown
 from supadeploy.targets.api import ApiLimits, ApiTarget, RateLimiter, check_api_url, parse_error
 from supadeploy.targets.base import QueryError
@@ -45,7 +45,8 @@ def test_deploy_and_verify_through_the_api_match_a_database_url(db, second_db, t
     assert len(api.json["assertions"]) == 36 and not api.json["failed_assertions"]
     # history, history tables, one per file, the PostgREST config (which schemas the Data API exposes: PostgREST is
     # told to reload when a file changed one), which new objects anon may use (none: WellTrack revokes anon), verify
-    assert api.json["round_trips"] == twin.stats()["requests"] == 2 + len(ALL) + 2 + 1
+    assert api.json["round_trips"] == twin.stats()["requests"] == DRIFT_READS + 2 + len(ALL) + 2 + 1
+    assert twin.stats()["by_endpoint"]["read-only"] == DRIFT_READS
     direct = run_cli("deploy", "--db-url", second_db.dsn, "--migrations-dir", MIGRATIONS, "--no-assertions")
     assert direct.code == 0
     assert db.query(HISTORY) == second_db.query(HISTORY)
@@ -59,14 +60,14 @@ def test_tx_mode_all_is_two_requests_whatever_the_migrations(db, twin, run_cli, 
                     "--no-assertions", "--format", "json")
     # The first deploy to a database also creates the history tables, in a request of its own; then the Data API's
     # two: the PostgREST config and which new objects anon may use.
-    assert first.code == 0 and first.json["round_trips"] == 3 + 2, first.err
+    assert first.code == 0 and first.json["round_trips"] == DRIFT_READS + 3 + 2, first.err
     before = twin.stats()["requests"]
     result = run_cli("deploy", *api_args(twin, 30), "--migrations-dir", MIGRATIONS, "--tx-mode", "all",
                      "--assertions", WELLTRACK, "--format", "json")
     assert result.code == 0, result.err
     # history read + one gated transaction, whatever the number of migrations (+ the PostgREST config and which
     # new objects anon may use, for the Data API)
-    assert twin.stats()["requests"] - before == result.json["round_trips"] == 2 + 2
+    assert twin.stats()["requests"] - before == result.json["round_trips"] == DRIFT_READS + 2 + 2
 
 
 def test_sql_error_maps_to_file_and_line_like_a_database_url(db, twin, run_cli, migrations_copy):
@@ -126,7 +127,7 @@ def test_lost_answer_with_nothing_readable_afterwards_stops_without_resending(pg
                      "--format", "json")
     assert result.code == 4 and result.json["status"] == "unknown"
     assert pg18.history() == ["000001"]  # committed once, never sent twice
-    assert twin18.stats()["requests"] == 4 + 5  # the PostgREST config (a GET) before 000001's transaction
+    assert twin18.stats()["requests"] == DRIFT_READS + 4 + 5  # the PostgREST config (a GET) before 000001's transaction
     assert "migration history could not be read afterwards" in result.err
     assert "Whether the transaction applying 000001 committed is unknown; nothing was sent again" in result.err
     assert "Run `supadeploy status`" in result.err

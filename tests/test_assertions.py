@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALL, MIGRATIONS, NEWEST, REPO
+from conftest import ALL, DRIFT_READS, MIGRATIONS, NEWEST, REPO
 
 WELLTRACK = REPO / "assertions" / "welltrack.yml"
 
@@ -20,7 +20,8 @@ def test_deploy_then_every_welltrack_assertion_passes_and_leaves_nothing(db, run
     result = deploy(run_cli, db)
     assert result.code == 0, [a for a in result.json["assertions"] if not a["passed"]]
     assert len(result.json["assertions"]) == 36 and result.json["failed_assertions"] == []
-    assert result.json["round_trips"] == 2 + len(ALL) + 1  # history, history tables (first deploy), files, verify
+    # the drift check, history, history tables (first deploy), files, verify
+    assert result.json["round_trips"] == DRIFT_READS + 2 + len(ALL) + 1
     assert db.value("select count(*) from auth.users") == 0
     assert db.value("select count(*) from public.wt_profiles") == 0
     verify = run_cli("verify", "--db-url", db.dsn, "--assertions", WELLTRACK, "--migrations-dir", MIGRATIONS,
@@ -30,7 +31,8 @@ def test_deploy_then_every_welltrack_assertion_passes_and_leaves_nothing(db, run
 
 def test_gated_deploy_runs_assertions_before_commit(db, run_cli):
     result = deploy(run_cli, db, "--tx-mode", "all")
-    assert result.code == 0 and result.json["round_trips"] == 3  # history, history tables, one transaction
+    # the drift check, history, history tables, one transaction
+    assert result.code == 0 and result.json["round_trips"] == DRIFT_READS + 3
     assert len(result.json["assertions"]) == 36 and db.history()[-1] == NEWEST
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ALL, MIGRATIONS, REPO
+from conftest import ALL, DRIFT_READS, MIGRATIONS, REPO
 
 
 def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
@@ -18,7 +18,8 @@ def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
     report = result.json
     assert report["applied_versions"] == ALL
     assert report["tables"] == 34 and db.tables() == 34
-    assert report["round_trips"] == 2 + len(ALL)  # read history, create the history tables, one per file
+    # the drift check's reads, read history, create the history tables, one per file
+    assert report["round_trips"] == DRIFT_READS + 2 + len(ALL)
     # History reads back with the Supabase CLI's own query (pkg/migration/history.go).
     rows = db.query("SELECT version, coalesce(name, '') as name, statements "
                     "FROM supabase_migrations.schema_migrations ORDER BY version")
@@ -27,11 +28,11 @@ def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
     assert not db.value("select bool_or(not rowsecurity) from pg_tables where tablename like 'wt\\_%'")
 
 
-def test_second_deploy_applies_nothing_in_one_round_trip(db, run_cli):
+def test_second_deploy_applies_nothing_in_one_round_trip_after_the_drift_check(db, run_cli):
     assert run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS).code == 0
     again = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--format", "json")
     assert again.code == 0
-    assert again.json["applied_versions"] == [] and again.json["round_trips"] == 1
+    assert again.json["applied_versions"] == [] and again.json["round_trips"] == DRIFT_READS + 1
     assert db.history() == ALL
 
 
@@ -39,8 +40,8 @@ def test_tx_mode_all_uses_two_round_trips(db, run_cli):
     result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", MIGRATIONS, "--tx-mode", "all",
                      "--format", "json")
     assert result.code == 0, result.err
-    # Read history, create the history tables (first deploy only), one transaction.
-    assert result.json["applied_versions"] == ALL and result.json["round_trips"] == 3
+    # The drift check; read history, create the history tables (first deploy only), one transaction.
+    assert result.json["applied_versions"] == ALL and result.json["round_trips"] == DRIFT_READS + 3
 
 
 def _bad_migration(directory: Path, version: str, fail_sql: str, lines_before: int = 38) -> None:

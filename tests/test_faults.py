@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -35,6 +36,16 @@ def write(directory: Path, files: dict[str, str | bytes]) -> Path:
 def generated(directory: Path, count: int) -> Path:
     return write(directory, {f"{i:06d}_m{i}.sql": f"create table public.t{i} (id int primary key);\n"
                              for i in range(1, count + 1)})
+
+
+def sleeping(db: Any, within: float = 60.0) -> None:
+    """Wait until another session of `db` is in pg_sleep (a request's text is longer than pg_stat_activity
+    keeps, so its wait event says it)."""
+    deadline = time.monotonic() + within
+    while db.value("select count(*) from pg_stat_activity where pid <> pg_backend_pid() "
+                   "and wait_event = 'PgSleep'") == 0:
+        assert time.monotonic() < deadline, f"no session slept within {within:.0f} s"
+        time.sleep(0.05)
 
 
 class Holder:
@@ -165,6 +176,7 @@ def test_a_client_timeout_while_the_transaction_runs_is_waited_out_not_misreport
                                         "000002_alter.sql": "alter table public.busy add column note text;\n"})
     assert run_cli("deploy", *api_args(twin18, 30), "--migrations-dir", migrations, "--target-version", "000001",
                    "--no-assertions").code == 0
+    assert run_cli("drift", *api_args(twin18, 30), "--migrations-dir", migrations).code == 0  # replayed once
     with Holder(pg18.dsn, "begin; lock table public.busy in access share mode") as holder:
         threading.Timer(3.0, holder.release.set).start()  # production lets go after 3 s
         result = run_cli("deploy", *api_args(twin18, 1.0), "--migrations-dir", migrations, "--lock-timeout", "20s",
@@ -240,11 +252,13 @@ def test_waiting_behind_another_deploy_names_lock_wait_and_the_holder(pg18, run_
 
 
 def test_a_lock_timeout_names_the_table_and_holder_and_runs_nothing_twice(pg18, run_cli, tmp_path):
-    pg18.query("create sequence public.probe; create table public.busy (id int)")
-    files = {"000001_a.sql": "select nextval('public.probe');\n\nalter table public.busy add column x int;\n"}
+    pg18.query("create sequence public.probe; create table public.busy (id int)")  # outside migrations: drift
+    files = write(tmp_path / "m", {"000001_a.sql": "select nextval('public.probe');\n\n"
+                                                   "alter table public.busy add column x int;\n"})
+    run_cli("drift", "--db-url", pg18.dsn, "--migrations-dir", files)  # the deploy's check: replayed once
     with Holder(pg18.dsn, "begin; lock table public.busy in access share mode") as holder:
         result = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", write(tmp_path / "m", files),
-                         "--lock-timeout", "1s", "--no-assertions")
+                         "--lock-timeout", "1s", "--no-assertions", "--allow-drift")
     assert result.code == 1
     assert "000001_a.sql:3: 55P03" in result.out
     assert "lock_timeout (1s)" in result.out and f"pid {holder.pid} holds AccessShareLock" in result.out
@@ -252,10 +266,10 @@ def test_a_lock_timeout_names_the_table_and_holder_and_runs_nothing_twice(pg18, 
 
 
 def test_a_statement_timeout_is_located_without_running_the_file_again(pg18, run_cli, tmp_path):
-    pg18.query("create sequence public.probe")
+    pg18.query("create sequence public.probe")  # outside migrations: drift
     files = {"000001_slow.sql": "select nextval('public.probe');\n-- slow\nselect pg_sleep(5);\n"}
     result = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", write(tmp_path / "m", files),
-                     "--statement-timeout", "1s", "--no-assertions")
+                     "--statement-timeout", "1s", "--no-assertions", "--allow-drift")
     assert result.code == 1
     assert "000001_slow.sql:3: 57014" in result.out and "statement_timeout (1s)" in result.out
     assert pg18.value("select last_value from public.probe") == 1

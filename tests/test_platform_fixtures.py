@@ -7,13 +7,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# The advisors' own folder is theirs (tests/test_advisors.py); these are about extensions replaying, so the
-# advisors' findings on them (a table without RLS, an extension in public) are not the point here.
-FAMILIES = sorted(p.name for p in FIXTURES.iterdir() if (p / "migrations").is_dir() and p.name != "advisors")
-QUIET = ("--max-advisor-level", "none")
-# Families that need an extension the replay has on some majors only (catalog.RECIPES).
-ONLY_ON = {"postgis": ("15",)}
+from support.families import FAMILIES, FIXTURES, ONLY_ON, QUIET
 
 
 def test_every_family_has_assertions():

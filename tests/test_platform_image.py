@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from support.families import FAMILIES, FIXTURES, ONLY_ON, QUIET
+
 IMAGE = os.environ.get("SUPADEPLOY_IMAGE")
 ENGINE = os.environ.get("SUPADEPLOY_ENGINE", "podman")
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 pytestmark = pytest.mark.skipif(not IMAGE, reason="SUPADEPLOY_IMAGE is not set: .ci/run builds the image "
                                                   "(scripts/build-image.sh) and sets it")
-ONLY_ON = {"postgis": ("15",)}
-FAMILIES = sorted(p.name for p in FIXTURES.iterdir() if (p / "migrations").is_dir())
 
 
 def run_in_image(*args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,7 +35,7 @@ def test_each_family_replays_offline_in_the_image(family, major):
     if major not in ONLY_ON.get(family, (major,)):
         pytest.skip(f"{family} is replayed on {', '.join(ONLY_ON[family])} only")
     done = run_in_image("deploy", "--pg-major", major, "--migrations-dir", f"/fixtures/{family}/migrations",
-                        "--assertions", f"/fixtures/{family}/checks.yml", user="1001" if major == "17" else None)
+                        "--assertions", f"/fixtures/{family}/checks.yml", *QUIET, user="1001" if major == "17" else None)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "downloading" not in done.stdout + done.stderr
 

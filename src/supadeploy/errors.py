@@ -71,6 +71,10 @@ class NotAvailableLocally(SupadeployError):
     """The local replay lacks something hosted projects have (an extension without binaries)."""
 
 
+class DriftFound(SupadeployError):
+    """`supadeploy drift`: the database differs from a replay of its applied migrations (findings say how)."""
+
+
 class OutcomeUnknown(TargetError):
     """A request may or may not have committed (connection lost after sending)."""
 
@@ -113,6 +117,7 @@ ENDINGS: dict[type[SupadeployError], tuple[RunStatus, int]] = {
     DataApiNotExposed: (RunStatus.FAILED, EXIT_FAILED),
     Cancelled: (RunStatus.CANCELLED, EXIT_FAILED),
     NotAvailableLocally: (RunStatus.UNSUPPORTED, EXIT_FAILED),
+    DriftFound: (RunStatus.DRIFT, EXIT_FAILED),
     OutcomeUnknownError: (RunStatus.UNKNOWN, EXIT_UNKNOWN),
     Interrupted: (RunStatus.INTERRUPTED, EXIT_INTERRUPTED),
     InternalError: (RunStatus.ERROR, EXIT_INTERNAL),

@@ -34,6 +34,7 @@ class RunStatus(StrEnum):
     UNKNOWN = "unknown"
     UNSUPPORTED = "unsupported"
     CANCELLED = "cancelled"
+    DRIFT = "drift"  # `supadeploy drift` found the database differs from its migrations
 
 
 class MigrationStatus(StrEnum):

@@ -45,6 +45,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("rollout", "deploy to a fleet of projects in waves (supabase/fleet.yml): canary first, up to max_parallel "
                        "at once, stopping at the first failure; resumable; --status shows where the fleet stands",
             "supadeploy rollout --fleet supabase/fleet.yml           # token in SUPABASE_ACCESS_TOKEN"),
+    Command("drift", "what the database has that its applied migrations do not make (dashboard edits, rows other "
+                     "tools wrote in history), from a local replay: exit 1 when there is drift; --capture writes it "
+                     "as a migration",
+            "supadeploy drift --project-ref abcdefghijklmnopqrst    # read only, unless --capture"),
 )
 # Commands about supadeploy itself, not a database: no target, no migrations folder.
 PLATFORM = Command("platform", "prepare the local replay ahead of time (`platform prepare [MAJOR...]`): PostgreSQL of "
@@ -150,7 +154,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("target-version", "Deploy up to and including this version.", DEPLOYING, "deploy"),
     Option("include-all", "Also apply unapplied files older than the newest applied one.", DEPLOYING,
            "deploy", kind="switch", default=False),
-    Option("allow-drift", "Deploy although applied files were edited, reporting them as warnings.",
+    Option("allow-drift", "Deploy although the database has drifted from the migrations (objects changed outside "
+                          "them, history rows no file explains: checked before a remote deploy, see `supadeploy "
+                          "drift`) or applied files were edited, reporting it as warnings.",
            DEPLOYING, "deploy", kind="switch", default=False),
     Option("lock-timeout", "lock_timeout per transaction (default 10s; 2s in a dry run).", DEPLOYING, "deploy",
            parse=parse_duration, default="10s", default_in_dry_run="2s", metavar="DURATION"),
@@ -158,8 +164,13 @@ OPTIONS: tuple[Option, ...] = (
            parse=parse_duration, default="5min", metavar="DURATION"),
     Option("lock-wait", "How long to queue behind another deploy (default 30s; 5s in a dry run).", DEPLOYING,
            "deploy", parse=parse_duration, default="30s", default_in_dry_run="5s", metavar="DURATION"),
-    Option("yes", "Do not ask before deploying to a remote database (CI never asks).", ("deploy", "rollout"), "deploy",
-           kind="switch", default=False, short="-y", cli_only=True),
+    Option("yes", "Do not ask before deploying to a remote database, or before `drift --capture` writes (CI never "
+                  "asks).", ("deploy", "rollout", "drift"), "deploy", kind="switch", default=False, short="-y",
+           cli_only=True),
+    Option("capture", "Write the drift as one new migration (DDL from the database's catalog) and record it as "
+                      "applied in the database's history; history rows no local file explains are written as "
+                      "files, like `supabase migration fetch`. What it cannot express is listed.", ("drift",),
+           "deploy", kind="switch", default=False),
     Option("max-lock-risk", "Lock-safety findings at or above this fail the step: note | warning | error | none "
                             "(default error: blocking a table of 1 GiB or more).", ("plan", "deploy", "lint", "rollout"),
            "deploy", choices=("note", "warning", "error", "none"), default="error"),
@@ -229,6 +240,7 @@ class Options:
     statement_timeout: str = "5min"
     lock_wait: str | None = None
     yes: bool = False
+    capture: bool = False
     max_lock_risk: str = "error"
     max_advisor_level: str = "error"
     format: str = "text"

@@ -25,9 +25,10 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-QUERY_PATH = re.compile(r"^/v1/projects/([^/]+)/database/query$")
+QUERY_PATH = re.compile(r"^/v1/projects/([^/]+)/database/query(/read-only)?$")
+READ_ONLY_USER = "supabase_read_only_user"
 GET_PATH = re.compile(r"^/v1/projects/([^/?]+)/(postgrest|database/openapi)(?:\?(.*))?$")
 PROJECTS_PATH = "/v1/projects"
 LIST = "GET /v1/projects"  # the fault queue and rate-limit scope of the projects list (user scope)
@@ -48,6 +49,7 @@ class TwinProject:
     dsn: str
     connection: Any  # postgres-meta's encrypted connection header
     name: str
+    reader: Any = None  # the same as supabase_read_only_user, read-only transactions (the read-only endpoint)
     region: str = "eu-central-1"
     status: str = "ACTIVE_HEALTHY"
     organization: str = "twin-org"
@@ -99,7 +101,10 @@ class ApiTwin:
         self.connection = meta.connection(dsn)
         self.limit, self.window, self.latency, self.timeout_delay = limit, window, latency, timeout_delay
         self.projects: dict[str, TwinProject] = {ref: TwinProject(ref, dsn, self.connection, "twin project",
+                                                                  meta.connection(reader_dsn(dsn)),
                                                                   data_api=self.data_api)}
+        self.endpoints: Counter[str] = Counter()  # query requests per endpoint: query | read-only
+        self.read_only_endpoint = True  # False: answer 404 there, as an API without that endpoint would
         self.faults: deque[str] = deque()
         self.list_faults: deque[str] = deque()
         self.counts: Counter[str] = Counter()
@@ -116,8 +121,8 @@ class ApiTwin:
         """Another project with its own database (a status other than ACTIVE_* is only what the list says)."""
         from support.postgrest_twin import DataApi
 
-        project = TwinProject(ref, dsn, self.meta.connection(dsn), name or f"project {ref[:6]}", region, status,
-                              organization, data_api=DataApi(dsn, self.exposed))
+        project = TwinProject(ref, dsn, self.meta.connection(dsn), name or f"project {ref[:6]}",
+                              self.meta.connection(reader_dsn(dsn)), region, status, organization, data_api=DataApi(dsn, self.exposed))
         with self._lock:
             if ref in self.projects:
                 raise ValueError(f"project {ref} is already served")
@@ -151,7 +156,7 @@ class ApiTwin:
         with self._lock:
             return {"requests": sum(self.counts.values()), "by_status": dict(self.counts),
                     "queries": self.queries, "faults_left": list(self.faults), "in_flight": self.in_flight,
-                    "list_requests": self.list_requests,
+                    "list_requests": self.list_requests, "by_endpoint": dict(self.endpoints),
                     "by_project": {ref: {"requests": p.requests, "queries": p.queries}
                                    for ref, p in self.projects.items()}, **self.data_api.stats()}
 
@@ -251,13 +256,18 @@ class ApiTwin:
         with self._lock:
             self.counts[status] += 1
 
-    def execute(self, sql: str, ref: str | None = None) -> tuple[int, Any]:
-        """Hand the text to postgres-meta, then answer as the Management API relays it (201, or 400 + message)."""
+    def count_endpoint(self, endpoint: str) -> None:
+        with self._lock:
+            self.endpoints[endpoint] += 1
+
+    def execute(self, sql: str, ref: str | None = None, read_only: bool = False) -> tuple[int, Any]:
+        """Hand the text to postgres-meta, then answer as the Management API relays it (201, or 400 + message).
+        `read_only`: as supabase_read_only_user in read-only transactions, as the read-only endpoint runs it."""
         with self._lock:
             self.queries += 1
             project = self.projects[ref or self.ref]
             project.queries += 1
-        status, body = self.meta.query(project.connection, sql)
+        status, body = self.meta.query(project.reader if read_only else project.connection, sql)
         if status == 200:
             return 201, body
         detail = body.get("formattedError") or body.get("error") or body.get("message") if isinstance(body, dict) else body
@@ -387,14 +397,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"message": "Not Found"})
             return
         ref = match.group(1)
-        allowed, headers = twin.take_rate_slot(ref)
+        read_only = bool(match.group(2))
+        twin.count_endpoint("read-only" if read_only else "query")
+        if read_only and not twin.read_only_endpoint:
+            self._send(404, {"message": f"Cannot POST {self.path}"})
+            return
+        allowed, headers = twin.take_rate_slot(ref, QUERY + "/read-only" if read_only else QUERY)
         if self.headers.get("Authorization") != f"Bearer {twin.token}":
             self._send(401, {"message": "Unauthorized"}, headers)
             return
         if twin.project(ref) is None:
             self._send(404, {"message": "Project not found"}, headers)
             return
-        fault = twin.next_fault(ref)
+        fault = None if read_only else twin.next_fault(ref)  # queued faults are the query endpoint's
         fault = None if fault == "pass" else fault
         if not allowed or fault in ("429", "429-no-retry-after"):
             if fault == "429" or (not allowed and fault is None):
@@ -426,7 +441,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "timeout":
             time.sleep(twin.timeout_delay)
-        status, answer = twin.execute(query, ref)
+        status, answer = twin.execute(query, ref, read_only)
         if fault == "drop-after":
             self._drop()
             return
@@ -437,6 +452,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, answer, headers)
         except OSError:  # the client gave up (timeout fault); already counted by its status
             pass
+
+
+def reader_dsn(dsn: str) -> str:
+    """The same database as supabase_read_only_user, every transaction read-only (the role's own setting on a
+    hosted project: supabase/postgres sets default_transaction_read_only for it)."""
+    parts = urlsplit(dsn)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    query = "options=-c%20default_transaction_read_only%3Don"
+    return urlunsplit((parts.scheme, f"{READ_ONLY_USER}@{host}", parts.path,
+                       f"{parts.query}&{query}" if parts.query else query, ""))
 
 
 def _stop_on_sigterm(signum: int, frame: Any) -> None:

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 from ..options import Options
 from ..report.reporter import Reporter
-from . import advise, deploy, lint, plan, platform, rollout, status, verify
+from . import advise, deploy, drift, lint, plan, platform, rollout, status, verify
 from .context import Context, opened
 
 COMMANDS: dict[str, Callable[[Context], None]] = {
     "plan": plan.run, "deploy": deploy.run, "verify": verify.run, "status": status.run, "lint": lint.run,
     "advise": advise.run,
+    "drift": drift.run,
 }
 
 

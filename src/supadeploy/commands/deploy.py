@@ -18,6 +18,7 @@ from ..errors import ConfigError, MigrationFailed, SupadeployError
 from ..locks.check import LockReview
 from ..locks.trace import LockTracer
 from ..model import AssertionResult, Level, MigrationStatus, Problem
+from . import drift
 from .advising import Advisors
 from .changes import lock_scope, news
 from .context import Context
@@ -27,6 +28,7 @@ from .live import LiveHooks, confirm_plan
 def run(ctx: Context) -> None:
     options, reporter, report = ctx.options, ctx.reporter, ctx.reporter.report
     apply, gate = apply_options(ctx)
+    drift.before_deploy(ctx)  # a remote database that drifted from its migrations is refused here
     advisors = Advisors(ctx)
     apply = replace(apply, probe=advisors.probe())
     ask = (options.command == "deploy" and ctx.remote and not ctx.dry_run and not options.yes

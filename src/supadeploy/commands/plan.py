@@ -10,7 +10,7 @@ from ..engine.blockers import locked_tables
 from ..engine.history import History, read_history
 from ..engine.plan import make_plan
 from ..locks.check import LockReview
-from . import deploy
+from . import deploy, drift
 from .changes import lock_scope, news
 from .context import Context
 
@@ -19,6 +19,7 @@ def run(ctx: Context) -> None:
     if ctx.dry_run or (not ctx.remote and ctx.options.dry_run is None):
         deploy.run(ctx)
         return
+    drift.before_deploy(ctx)  # a remote database that drifted from its migrations: said before the plan
     reporter, report = ctx.reporter, ctx.reporter.report
     reported = news(ctx)
     with reporter.phase("Plan (history only, nothing applied)"):

@@ -57,8 +57,10 @@ def _findings(suite: ET.Element, findings: list[Finding]) -> None:
     """A test case per finding: failed when over the run's threshold, skipped when acknowledged in its file."""
     failures = skipped = 0
     for f in findings:
-        case = ET.SubElement(suite, "testcase", classname=f"{f.FAMILY}.{f.rule}",
-                             name=f"{f.file}:{f.line} {f.subject or ''}".strip(), file=f.file, line=str(f.line))
+        at = f"{f.file}:{f.line} " if f.file else ""  # a finding on a database object may have no file
+        case = ET.SubElement(suite, "testcase", classname=f"{f.FAMILY}.{f.rule}", name=f"{at}{f.subject or ''}".strip())
+        if f.file:
+            case.attrib.update(file=f.file, line=str(f.line))
         text = f"{f.level_word}: {f.message}. Instead: {f.advice}"
         if f.over_limit:
             failures += 1

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from .. import __version__
 from ..errors import ConfigError, OutcomeUnknown, TargetError
 from ..masking import looks_like_secret, shown
-from .base import QueryError, Row
+from .base import READ_ONLY, QueryError, Row
 
 DEFAULT_API_URL = "https://api.supabase.com"
 REF_RE = re.compile(r"^[a-z]{20}$")
@@ -40,6 +40,16 @@ FIELD_RE = re.compile(r"^(DETAIL|HINT|QUERY|CONTEXT):  ?(.*)$")
 FIRST_RE = re.compile(r"^(?:(ERROR|FATAL|PANIC|WARNING):  )?(?:([0-9A-Z]{5}): )?(.*)$", re.S)
 UNREACHABLE_RE = re.compile(r"\b(ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\b")
 AMBIGUOUS_STATUSES = {500, 502, 503, 504, 520, 522, 524, 544}
+
+
+class EndpointRefused(ConfigError):
+    """403, or 404: no access to the project, no such project, or no such endpoint (`route_missing`: an API
+    without the read-only endpoint answers an unknown route, "Cannot POST …")."""
+
+    def __init__(self, message: str, status: int, route_missing: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.route_missing = route_missing
 
 
 @dataclass(frozen=True)
@@ -259,9 +269,9 @@ class ApiTarget:
         self.limits = limits
         self.round_trips = 0  # every request: queries and GETs
         self._sleep = sleep
-        self._rate_for = rate
-        self._rates: dict[str, Limiter] = {}  # with `rate`: one per endpoint, as the server counts
-        self._rate: Limiter = RateLimiter(limits.per_minute)  # without: one count for every request
+        self._rate_for = rate  # default: a count of this target's own per endpoint
+        self._rates: dict[str, Limiter] = {}  # one per endpoint, as the server counts
+        self.read_only_refused: str | None = None  # why the read-only endpoint refused a read, once it did
         self._token = access_token
         self._client: Any = None
         self.on_wait: Callable[[str], None] | None = None
@@ -275,6 +285,23 @@ class ApiTarget:
     def path(self) -> str:
         return f"/v1/projects/{self.ref}/database/query"
 
+    @property
+    def read_only_path(self) -> str:
+        """Runs as supabase_read_only_user in a read-only transaction (scope database:read)."""
+        return self.path + "/read-only"
+
+    def read(self, sql: str) -> list[Row]:
+        """A read that changes nothing, on the read-only endpoint; where it is refused (an API or a token
+        without it, or a text it will not take), on the query endpoint in a read-only transaction."""
+        if self.read_only_refused is None:
+            try:
+                return self.run(sql, safe_to_resend=True, read_only=True)
+            except (EndpointRefused, QueryError) as error:
+                if not _read_only_refused(error):
+                    raise
+                self.read_only_refused = str(error).splitlines()[0][:200]
+        return self.run(READ_ONLY + sql, safe_to_resend=True)
+
     def _http(self) -> Any:
         if self._client is None:
             self._client = open_client(self.base_url, self._token, self.limits)
@@ -284,16 +311,18 @@ class ApiTarget:
         """The Management API has no second connection to ask on while a request waits."""
         return []
 
-    def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
-        """One query; retried only when resending cannot apply anything twice.
+    def run(self, sql: str, safe_to_resend: bool = False, read_only: bool = False) -> list[Row]:
+        """One query (on the read-only endpoint with `read_only`); retried only when resending cannot apply
+        anything twice.
 
         A 429 is a throttle, not a failure: it is waited out within the time
         budget (`max_wait`), however many times it comes. Failures (5xx on a
         safe request, connection errors) have their own bound, `max_attempts`.
         """
-        rows: list[Row] = self._exchange(lambda http: http.post(self.path, json={"query": sql}),
+        path = self.read_only_path if read_only else self.path
+        rows: list[Row] = self._exchange(lambda http: http.post(path, json={"query": sql}),
                                          lambda response: self._answer(response, sql, safe_to_resend),
-                                         safe_to_resend, self.path)
+                                         safe_to_resend, path)
         return rows
 
     def get(self, path: str, params: dict[str, str] | None = None) -> Any:
@@ -319,10 +348,9 @@ class ApiTarget:
         return self.get("database/openapi", {"schema": schema})
 
     def _limiter(self, endpoint: str) -> Limiter:
-        if self._rate_for is None:
-            return self._rate
         if endpoint not in self._rates:
-            self._rates[endpoint] = self._rate_for(endpoint)
+            self._rates[endpoint] = (self._rate_for(endpoint) if self._rate_for is not None
+                                     else RateLimiter(self.limits.per_minute))
         return self._rates[endpoint]
 
     def _exchange(self, send: Callable[[Any], Any], answer: Callable[[Any], Any], safe_to_resend: bool,
@@ -393,10 +421,12 @@ class ApiTarget:
         if status == 401:
             raise unauthorized()
         if status == 403:
-            raise ConfigError(f"the access token has no access to project {self.ref} (403 Forbidden)")
+            raise EndpointRefused(f"the access token has no access to project {self.ref} (403 Forbidden)", 403)
         if status == 404:
-            raise ConfigError(f"project {self.ref} was not found at {self.base_url} (404): check --project-ref "
-                              "and --api-url")
+            if message.startswith("Cannot POST"):
+                raise EndpointRefused(f"{self.base_url} has no such endpoint (404: {message[:120]})", 404, True)
+            raise EndpointRefused(f"project {self.ref} was not found at {self.base_url} (404): check --project-ref "
+                                  "and --api-url", 404)
         if status == 429:
             return _Retry("rate limited (429)", wait=self._rate_wait(response))
         if status in AMBIGUOUS_STATUSES:
@@ -431,11 +461,19 @@ class ApiTarget:
         return seconds
 
     def close(self) -> None:
-        for rate in (self._rate, *self._rates.values()):
+        for rate in self._rates.values():
             rate.release()
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _read_only_refused(error: EndpointRefused | QueryError) -> bool:
+    """The read-only endpoint is missing (an older API or a stand-in), the token may not use it (403: a
+    scoped OAuth token), or it takes a text as one prepared statement; a wrong ref or token is not this."""
+    if isinstance(error, EndpointRefused):
+        return error.route_missing or error.status == 403
+    return error.sqlstate == "42601" and "multiple commands" in error.message
 
 
 @dataclass

@@ -35,6 +35,9 @@ class QueryError(Exception):
 
 WaitHook = Callable[[str], None]  # told about every wait as it starts (retries, rate limits)
 
+# The first statement of a text that must change nothing: PostgreSQL then refuses any write in it (25006).
+READ_ONLY = "SET TRANSACTION READ ONLY;\n"
+
 
 class Target(Protocol):
     name: str  # the kind: local | postgres | api
@@ -67,6 +70,16 @@ class Target(Protocol):
 
     def close(self) -> None:
         """Release connections and anything the target started."""
+
+
+def read_only(target: Target, sql: str) -> list[Row]:
+    """A read that changes nothing: on the Management API's read-only endpoint where the target has one
+    (`read`), else in a read-only transaction; safe to resend either way."""
+    reader = getattr(target, "read", None)
+    if callable(reader):
+        rows: list[Row] = reader(sql)
+        return rows
+    return target.run(READ_ONLY + sql, safe_to_resend=True)
 
 
 def single_json(rows: list[Row], column: str = "result") -> Any:
