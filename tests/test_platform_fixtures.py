@@ -3,8 +3,6 @@ target for each hosted major, with assertions that the extensions did their work
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from support.families import FAMILIES, FIXTURES, ONLY_ON, QUIET
