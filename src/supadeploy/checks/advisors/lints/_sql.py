@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
+from ....sqltext import fill, literal
+
 
 def beside(module: str) -> str:
     """The text of `<module>.sql` in this package, for the module named `module` (its __name__)."""
@@ -12,3 +14,9 @@ def beside(module: str) -> str:
 
 
 DOCS = "https://supabase.com/docs/guides/database/database-linter?lint="
+
+
+def for_role(template: str, role: str, lint: str) -> str:
+    """A lint Supabase keeps twice, once per API role (anon, authenticated): one `_<template>.sql` with the
+    role and the lint's id filled in as literals."""
+    return fill(beside(f"{__name__.rpartition('.')[0]}._{template}"), ROLE=literal(role), LINT=literal(lint))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Blame, Category, Change, Fixture, Level, Target
-from ._sql import DOCS, beside
+from ._sql import DOCS, for_role
 
 ID = "anon_security_definer_function_executable"
 TITLE = "Public Can Execute SECURITY DEFINER Function"
@@ -11,7 +11,7 @@ LEVEL = Level.WARN
 CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A SECURITY DEFINER function in an exposed schema callable without signing in (/rest/v1/rpc)."
 REMEDIATION = DOCS + "0028_anon_security_definer_function_executable"
-SQL = beside(__name__)
+SQL = for_role("definer_function_executable", "anon", ID)
 BLAME = (
     Blame.of(Target.FUNCTION, Change.CREATE, Change.ALTER, Change.GRANT, grantees=frozenset({"anon", "public"})),
 )

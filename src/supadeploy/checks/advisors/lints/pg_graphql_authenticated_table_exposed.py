@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Blame, Category, Change, Fixture, Level, Target
-from ._sql import DOCS, beside
+from ._sql import DOCS, for_role
 
 ID = "pg_graphql_authenticated_table_exposed"
 TITLE = "Signed-In Users Can See Object in GraphQL Schema"
@@ -11,7 +11,7 @@ LEVEL = Level.WARN
 CATEGORIES = (Category.SECURITY,)
 DESCRIPTION = "A table, view or foreign table visible in the GraphQL schema to every signed-in user."
 REMEDIATION = DOCS + "0027_pg_graphql_authenticated_table_exposed"
-SQL = beside(__name__)
+SQL = for_role("graphql_table_exposed", "authenticated", ID)
 BLAME = (Blame.of(Target.RELATION, Change.CREATE, Change.GRANT, grantees=frozenset({"authenticated", "public"})),)
 
 FIXTURES = (
