@@ -257,7 +257,7 @@ def test_a_lock_timeout_names_the_table_and_holder_and_runs_nothing_twice(pg18, 
                                                    "alter table public.busy add column x int;\n"})
     run_cli("drift", "--db-url", pg18.dsn, "--migrations-dir", files)  # the deploy's check: replayed once
     with Holder(pg18.dsn, "begin; lock table public.busy in access share mode") as holder:
-        result = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", write(tmp_path / "m", files),
+        result = run_cli("deploy", "--db-url", pg18.dsn, "--migrations-dir", files,
                          "--lock-timeout", "1s", "--no-assertions", "--allow-drift")
     assert result.code == 1
     assert "000001_a.sql:3: 55P03" in result.out

@@ -28,7 +28,10 @@ from .live import LiveHooks, confirm_plan
 def run(ctx: Context) -> None:
     options, reporter, report = ctx.options, ctx.reporter, ctx.reporter.report
     apply, gate = apply_options(ctx)
-    drift.before_deploy(ctx)  # a remote database that drifted from its migrations is refused here
+    history = None
+    if ctx.remote:  # read once: the drift check skips an up-to-date database and the engine plans from it
+        history = read_history(ctx.target, blockers=list(apply.guard))
+        drift.before_deploy(ctx, history)  # a remote database that drifted from its migrations is refused here
     advisors = Advisors(ctx)
     apply = replace(apply, probe=advisors.probe())
     ask = (options.command == "deploy" and ctx.remote and not ctx.dry_run and not options.yes
@@ -63,7 +66,7 @@ def run(ctx: Context) -> None:
     title = "Deploy" if ctx.remote or options.command == "deploy" else "Replay on the local database"
     with reporter.phase(f"{title} ({mode})"):
         try:
-            outcome = deploy(ctx.target, ctx.migrations, ctx.plan_options, apply, hooks)
+            outcome = deploy(ctx.target, ctx.migrations, ctx.plan_options, apply, hooks, history)
         except MigrationFailed as exc:
             if options.command == "plan" and (ctx.remote or not any(p.kind == NOT_INSTALLED for p in exc.problems)):
                 report.plan_summary = _failed_plan(ctx)

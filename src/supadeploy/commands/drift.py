@@ -13,9 +13,11 @@ import os
 
 from ..checks.drift.capture import Capture, capture
 from ..checks.drift.check import DriftCheck, HistoryChanging, ReplayFailed, check
+from ..checks.drift.finding import DriftFinding
 from ..checks.drift.history import UnexplainedRow, write_files
 from ..checks.drift.record import fetchable, next_version, record_applied, write_capture
 from ..engine.failure import NOT_INSTALLED
+from ..engine.history import History
 from ..engine.migrations import load_migrations
 from ..errors import Cancelled, ConfigError, DriftFound, MigrationFailed, PlanRefused
 from ..model import Problem
@@ -30,7 +32,7 @@ def run(ctx: Context) -> None:
         raise ConfigError("drift compares a remote database with its migrations: give --db-url, or --project-ref "
                           "and an access token (the local replay has nothing to drift from)")
     try:
-        found = _checked(ctx, "Drift: the database compared with a replay of its applied migrations (read only)",
+        found = _check(ctx, "Drift: the database compared with a replay of its applied migrations (read only)",
                          show_replay=True)
     except ReplayFailed as failed:
         cause = failed.cause
@@ -47,24 +49,23 @@ def run(ctx: Context) -> None:
                          "--capture` writes it as a migration")
 
 
-def before_deploy(ctx: Context) -> None:
+def before_deploy(ctx: Context, history: History) -> None:
     """Before a remote plan or deploy: stop (changing nothing) when the database's objects have drifted from
     what its applied migrations make, unless --allow-drift, which reports them as warnings. History rows no
     file explains and edited files are the plan's own checks (it refuses the first, and the second unless
     --allow-drift). A replay that cannot run (an extension it lacks) or a history another deploy keeps
-    changing is a warning: neither must stop a deploy the engine can do."""
-    if not ctx.remote:
+    changing is a warning: neither must stop a deploy the engine can do. `history` is the deploy's own
+    read: when it has every local file, the deploy applies nothing, so there is nothing drift could stop
+    (and an up-to-date project costs no extra request)."""
+    if {m.version for m in ctx.migrations.migrations} <= set(history.versions):
         return
     try:
-        found = _check(ctx, "Drift check before anything is applied (read only; --allow-drift deploys over it)",
-                       only_if_pending=True)
+        found = _check(ctx, "Drift check before anything is applied (read only; --allow-drift deploys over it)")
     except ReplayFailed as failed:
         ctx.reporter.warnings([Problem(f"drift not checked: {failed.cause}", title="Drift not checked")])
         return
     except HistoryChanging as changing:  # another deploy is committing: its own check ran before it
         ctx.reporter.warnings([Problem(f"drift not checked: {changing}", title="Drift not checked")])
-        return
-    if found is None:
         return
     allowed = ctx.options.allow_drift
     findings = [f for f in found.findings(fails=not allowed) if f.rule == "object"]
@@ -74,28 +75,24 @@ def before_deploy(ctx: Context) -> None:
     if allowed:
         ctx.reporter.progress(f"  {len(findings)} drift finding(s): deploying anyway (--allow-drift)")
         return
-    raise PlanRefused(f"deploy refused: the database has drifted from its migrations ({len(findings)} finding(s), "
-                      "listed above); nothing was applied. See `supadeploy drift`; capture it with `supadeploy "
-                      "drift --capture`, undo it, or deploy anyway with --allow-drift")
+    raise PlanRefused(f"deploy refused: the database has drifted from its migrations ({_named(findings)}); "
+                      "nothing was applied. See `supadeploy drift`; capture it with `supadeploy drift --capture`, "
+                      "undo it, or deploy anyway with --allow-drift")
 
 
-def _checked(ctx: Context, title: str, show_replay: bool = False) -> DriftCheck:
-    found = _check(ctx, title, show_replay)
-    assert found is not None  # only a check that may skip answers None
-    return found
+def _named(findings: list[DriftFinding], most: int = 3) -> str:
+    """The first few differences in the refusal itself: a rollout's row and JSON carry only its message."""
+    named = "; ".join(f.message.split("\n", 1)[0] for f in findings[:most])
+    more = len(findings) - most
+    return named + (f"; and {more} more, listed above" if more > 0 else "")
 
 
-def _check(ctx: Context, title: str, show_replay: bool = False, only_if_pending: bool = False
-           ) -> DriftCheck | None:
+def _check(ctx: Context, title: str, show_replay: bool = False) -> DriftCheck:
     reporter = ctx.reporter
     with reporter.phase(title):
         found = check(ctx.target, ctx.migrations, pg_major=ctx.options.pg_major,
                       statement_timeout=str(ctx.options.value("statement-timeout")), say=reporter.progress,
-                      hooks=LiveHooks(reporter, ctx.target, record=False) if show_replay else None,
-                      only_if_pending=only_if_pending)
-        if found is None:
-            reporter.progress("  every local migration is applied: nothing to deploy, so no drift to check")
-            return None
+                      hooks=LiveHooks(reporter, ctx.target, record=False) if show_replay else None)
         refused = getattr(ctx.target, "read_only_refused", None)
         if refused:
             reporter.warnings([Problem(f"the Management API's read-only query endpoint refused the reads ({refused});"
@@ -137,7 +134,7 @@ def _capture(ctx: Context, found: DriftCheck) -> None:
             reporter.progress(f"  wrote {migration.display_path} and recorded version {version} as applied on "
                               f"{ctx.target.label}")
     ctx.migrations = load_migrations(directory, display_root=layout.root)
-    again = _checked(ctx, "Drift after the capture: the folder replayed again (read only)")
+    again = _check(ctx, "Drift after the capture: the folder replayed again (read only)")
     resolved = found.resolved_by(again).findings(fails=False)
     for finding in resolved:
         finding.advice = "fetched as a file" if finding.rule == "history-row" else "captured"

@@ -19,13 +19,14 @@ def run(ctx: Context) -> None:
     if ctx.dry_run or (not ctx.remote and ctx.options.dry_run is None):
         deploy.run(ctx)
         return
-    drift.before_deploy(ctx)  # a remote database that drifted from its migrations: said before the plan
+    # One request: history, and the sizes that rank squawk's findings as a dry run's trace would.
+    history = read_history(ctx.target, sizes=locked_tables(ctx.migrations.migrations)) if ctx.remote \
+        else History(exists=False, rows=())
+    if ctx.remote:
+        drift.before_deploy(ctx, history)  # a remote database that drifted from its migrations: before the plan
     reporter, report = ctx.reporter, ctx.reporter.report
     reported = news(ctx)
     with reporter.phase("Plan (history only, nothing applied)"):
-        # One request: history, and the sizes that rank squawk's findings as a dry run's trace would.
-        history = read_history(ctx.target, sizes=locked_tables(ctx.migrations.migrations)) if ctx.remote \
-            else History(exists=False, rows=())
         plan = make_plan(ctx.migrations, history, ctx.plan_options)
         locks = LockReview(ctx.options.max_lock_risk, sizes=history.sizes,
                            scope=lock_scope(ctx, plan.pending, reported))

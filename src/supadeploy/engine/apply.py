@@ -33,15 +33,16 @@ MAX_RESENDS = 5  # transactions whose answer was lost and that history proved un
 
 
 def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, options: ApplyOptions,
-           hooks: Hooks | None = None) -> DeployOutcome:
-    """Plan, refuse if unsafe, apply; re-plan when a racing deploy got there first."""
+           hooks: Hooks | None = None, history: History | None = None) -> DeployOutcome:
+    """Plan, refuse if unsafe, apply; re-plan when a racing deploy got there first. `history`: a read the
+    caller made just before (with the same guard), so the first plan costs no request of its own."""
     options.validate()
     hooks = hooks or Hooks()
     results: list[Any] = []
     last_versions: set[str] | None = None
     first_resend_at: float | None = None
     resends: list[str] = []
-    known: History | None = None
+    known = history
     while True:
         history, known = known or read_history(target, blockers=list(options.guard)), None
         if last_versions is not None and set(history.versions) == last_versions:

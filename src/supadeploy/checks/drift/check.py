@@ -180,17 +180,12 @@ def _from_history(row: UnexplainedRow, directory: Path | None, refused: dict[str
 
 
 def check(target: Target, migrations: MigrationSet, *, pg_major: int | None = None, statement_timeout: str = "5min",
-          say: Callable[[str], None] | None = None, hooks: Hooks | None = None,
-          only_if_pending: bool = False) -> DriftCheck | None:
+          say: Callable[[str], None] | None = None, hooks: Hooks | None = None) -> DriftCheck:
     """Compare `target` with a local replay of its applied migrations: two read-only requests to it (more
-    only while deploys commit between them). Raises ReplayFailed when the replay cannot run.
-    `only_if_pending`: None, after one request, when history has every local file (a deploy would apply
-    nothing, so there is nothing drift could stop)."""
+    only while deploys commit between them). Raises ReplayFailed when the replay cannot run."""
     say = say or (lambda _: None)
     for attempt in range(1, ATTEMPTS + 1):
         remote = read_remote(target)
-        if only_if_pending and {m.version for m in migrations.migrations} <= set(remote.history.versions):
-            return None
         try:
             return _check(target, remote, migrations, pg_major, statement_timeout, say, hooks)
         except QueryError as error:
