@@ -66,27 +66,55 @@ def transaction_failed(run: RunContext, script: Script, batch: list[Migration], 
             own_sql = True  # bookkeeping after the statements: the history row
         elif script.base or (error.sqlstate == "55P03" and diagnosis.get("advisory")):
             own_sql = True  # before the first statement: the lock wait or the guard
+    precise = located is not None  # the offset inside the statement is the error's own
+    if position is None and located is not None:
+        inside = _inside(located, error)
+        located, precise = inside or located, inside is not None
     migration: Migration | None
-    column = source = None
+    column = source = in_statement = None
     line: int | None = None
     if located is not None:
         migration, statement, offset = located
-        line = migration.line_at(statement.offset + offset) if position else statement.line
-        if position:
+        line = migration.line_at(statement.offset + offset) if precise else statement.line
+        if precise:
             source = migration.source_line(line)
             column = statement.offset + offset - _line_start(migration.text, statement.offset + offset) + 1
+            in_statement = offset + 1  # the request's position is in the whole script, not the statement
     elif mark is not None:
         migration = mark.migration
     else:
         migration = batch[0] if len(batch) == 1 else None
     text = sql_message(error) + _explain(error, run.options, own_sql, located, diagnosis, batch)
     title = f"Migration {migration.version} failed" if migration else "Migration failed"
-    sql = SqlError(error.sqlstate, error.message, error.position, column, source, error.detail, error.hint,
+    sql = SqlError(error.sqlstate, error.message, in_statement, column, source, error.detail, error.hint,
                    error.context)
     kind = NOT_INSTALLED if error.sqlstate == "SDL01" or missing_extension(error.message) else None
     problem = Problem(text + "\nNothing of this transaction was committed.",
                       file=migration.display_path if migration else None, line=line, title=title, sql=sql, kind=kind)
     return MigrationFailed(str(problem), [problem]), migration
+
+
+_NEAR = re.compile(r'at or near "((?:[^"]|"")+)"')
+
+
+def _inside(located: tuple[Migration, Statement, int], error: QueryError) -> tuple[Migration, Statement, int] | None:
+    """An error in a text the statement carries (a PL/pgSQL body checked at CREATE FUNCTION): PostgreSQL
+    names that text and, on a direct connection, the position in it; through the API only the text, so the
+    token it is "at or near" is looked for in it, and used when it occurs once."""
+    migration, statement, _ = located
+    body = error.internal_query
+    if not body or statement.text.count(body) != 1:
+        return None
+    at = error.internal_position
+    if at is None:
+        near = _NEAR.search(error.message)
+        token = near.group(1).replace('""', '"') if near else None
+        # the token itself, not inside a longer word or a quoted string
+        found = list(re.finditer(r"(?<![\w'\"$])" + re.escape(token) + r"(?![\w'\"$])", body)) if token else []
+        if len(found) != 1:
+            return None
+        at = found[0].start() + 1
+    return migration, statement, statement.text.index(body) + at - 1
 
 
 def _explain(error: QueryError, options: ApplyOptions, own_sql: bool,

@@ -26,10 +26,10 @@ from typing import Any
 
 from ..acknowledgements import is_acknowledgement
 from ..errors import MigrationFileError
-from ..model import Problem
+from ..model import Problem, SqlError
 from ..paths import shown_path
 from ..sqltext import qualified
-from .sqlparse import LineIndex, ParsedStatement, SqlSyntaxError, fingerprint, relations, split
+from .sqlparse import LineIndex, ParsedStatement, SqlSyntaxError, fingerprint, relations, split, statement_start
 
 FILENAME_RE = re.compile(r"^([0-9]+)_(.*)\.sql$")
 UTF8_BOM = "\ufeff"
@@ -290,6 +290,7 @@ def decode_sql(data: bytes, shown: str) -> str:
     return text
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DUMP_META = re.compile(r"\\(?:un)?restrict +[A-Za-z0-9]+[ \t]*$")
 
 
@@ -327,8 +328,24 @@ def _syntax_error(text: str, shown: str, lines: LineIndex, exc: SqlSyntaxError) 
         raise MigrationFileError(f"{shown}:{line}: psql meta-command", [Problem(
             f"{command} is a psql meta-command, not SQL: supadeploy sends SQL to the server (as the Supabase "
             "CLI does), so remove the line", file=shown, line=line, title="Not SQL")])
-    raise MigrationFileError(f"{shown}:{line}: syntax error", [Problem(
-        f"syntax error: {exc.message}", file=shown, line=line, title="Syntax error")])
+    raise MigrationFileError(f"{shown}:{line}: {exc.message}", [syntax_problem(text, shown, lines, exc)])
+
+
+def syntax_problem(text: str, shown: str, lines: LineIndex, exc: SqlSyntaxError) -> Problem:
+    """PostgreSQL's parser message once, at file:line:column, with the line and a caret under the position
+    (as psql shows it). An error at the end of the input points just after the last character."""
+    offset = exc.offset
+    end = len(text.rstrip())
+    if offset >= end:
+        offset = end
+    line = lines.line(max(0, offset - 1) if offset == end and end else offset)
+    start = lines.start_of_line(line)
+    source = _LINE_BREAK.split(text[start:], 1)[0]
+    column = offset - start + 1
+    statement = statement_start(text, offset)
+    position = offset - statement + 1 if statement is not None else None
+    return Problem(exc.message, file=shown, line=line, title="Syntax error",
+                   sql=SqlError("42601", exc.message, position, column, source))
 
 
 def _copy_with_inline_data(text: str, offset: int, lines: LineIndex) -> int | None:

@@ -89,9 +89,37 @@ def parse_json(text: str) -> str:
     try:
         return parser.parse_sql_json(text)
     except parser.ParseError as exc:
-        message, offset = (exc.args + (0,))[:2]
-        # An error position is in characters (PostgreSQL's cursor position), unlike stmt_location.
-        raise SqlSyntaxError(str(message), max(0, int(offset))) from None
+        message, offset = (exc.args + (None,))[:2]
+        # An error position is a 0-based character offset (pglast converts PostgreSQL's cursor position),
+        # unlike stmt_location. "syntax error at end of input" comes without one: the end of the text is where.
+        at = len(text) if offset is None else max(0, int(offset))
+        raise SqlSyntaxError(str(message), min(at, len(text))) from None
+
+
+SCAN_LIMIT = 1 << 20  # pglast's scanner is quadratic: only an error's own neighbourhood is scanned
+
+
+def statement_start(text: str, offset: int) -> int | None:
+    """Where the statement holding `offset` starts: the first token after the last `;` before it (the
+    scanner knows strings, comments and dollar quotes). For a syntax error, whose statement does not parse;
+    None when the text before it is too long to scan."""
+    from pglast import parser  # noqa: PLC0415 - heavy: loaded on first use
+
+    before = text[:offset]
+    if len(before) > SCAN_LIMIT:
+        return None
+    try:
+        tokens = parser.scan(before)
+    except parser.ParseError:
+        return None
+    data = before.encode("utf-8")
+    start_byte = 0
+    for index, token in enumerate(tokens):
+        if token.name == "ASCII_59":  # `;`
+            start_byte = tokens[index + 1].start if index + 1 < len(tokens) else len(data)
+    if start_byte == 0 and tokens:
+        start_byte = tokens[0].start
+    return len(data[:start_byte].decode("utf-8", errors="ignore"))
 
 
 def split(text: str) -> list[ParsedStatement]:

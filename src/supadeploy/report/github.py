@@ -85,7 +85,9 @@ def annotation(entry: ReportedProblem) -> str:
     message = problem.message
     if len(message) > MESSAGE_LIMIT:
         message = message[:MESSAGE_LIMIT] + " … (cut; see the job log)"
-    properties = {"file": problem.file, "line": problem.line if problem.file else None, "title": problem.title}
+    column = problem.sql.column if problem.sql and problem.file and problem.line else None
+    properties = {"file": problem.file, "line": problem.line if problem.file else None, "col": column,
+                  "title": problem.title}
     return workflow_command(entry.level, message, properties)
 
 

@@ -26,7 +26,8 @@ def caret_lines(problem: Problem) -> list[str]:
     if sql is None or not sql.source or not sql.column or not problem.line:
         return []
     prefix = f"LINE {problem.line}: "
-    return [prefix + sql.source, " " * (len(prefix) + sql.column - 1) + "^"]
+    pad = "".join(c if c == "\t" else " " for c in sql.source[:sql.column - 1])  # tabs stay tabs: aligned
+    return [prefix + sql.source, " " * len(prefix) + pad + "^"]
 
 
 def summary_line(report: Report) -> str:

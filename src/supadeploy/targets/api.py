@@ -189,7 +189,7 @@ def parse_error(message: str, sql: str) -> QueryError:
         i += 1
     position = position_of(sql, line_no, caret) if line_no is not None and caret is not None else None
     return QueryError(sqlstate or "XX000", primary, position, fields.get("DETAIL"), fields.get("HINT"),
-                      fields.get("CONTEXT"))
+                      fields.get("CONTEXT"), fields.get("QUERY"))
 
 
 def position_of(sql: str, line_no: int, caret: int) -> int | None:

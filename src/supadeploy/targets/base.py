@@ -28,6 +28,10 @@ class QueryError(Exception):
     detail: str | None = None
     hint: str | None = None
     context: str | None = None
+    # An error inside a text the statement carried (a PL/pgSQL body, a dynamic query): that text and the
+    # 1-based position in it (PostgreSQL's internal query; through the API the text only).
+    internal_query: str | None = None
+    internal_position: int | None = None
 
     def __str__(self) -> str:
         return f"{self.sqlstate}: {self.message}"

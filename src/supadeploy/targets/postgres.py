@@ -77,7 +77,8 @@ class PostgresTarget:
             position = diag.statement_position
             raise QueryError(exc.sqlstate, diag.message_primary or _first_line(exc),
                              int(position) if position else None,
-                             diag.message_detail, diag.message_hint, diag.context) from None
+                             diag.message_detail, diag.message_hint, diag.context, diag.internal_query,
+                             int(diag.internal_position) if diag.internal_position else None) from None
         rows: list[Row] = []
         while True:
             if cursor.description is not None:
