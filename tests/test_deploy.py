@@ -18,8 +18,8 @@ def test_fresh_deploy_applies_all_nine_in_cli_format(db, run_cli):
     report = result.json
     assert report["applied_versions"] == ALL
     assert report["tables"] == 34 and db.tables() == 34
-    # the drift check's reads, read history, create the history tables, one per file
-    assert report["round_trips"] == DRIFT_READS + 2 + len(ALL)
+    # the drift check's reads, read history, create the history tables, one request packing every file
+    assert report["round_trips"] == DRIFT_READS + 3
     # History reads back with the Supabase CLI's own query (pkg/migration/history.go).
     rows = db.query("SELECT version, coalesce(name, '') as name, statements "
                     "FROM supabase_migrations.schema_migrations ORDER BY version")

@@ -70,3 +70,30 @@ def test_fill_refuses_missing_and_unknown_placeholders():
         fill("a @X@ @Y@", X="1")
     with pytest.raises(KeyError):
         fill("a", X="1")
+
+
+def test_a_pack_commits_each_file_on_its_own_and_locates_every_statement():
+    from supadeploy.engine.requests import PACK_TABLE, deploy_pack
+
+    files = [migration("000001", "create table a (id int);\n"), migration("000002", "select 2;\n\nselect 3;\n")]
+    script = deploy_pack(files, SETTINGS, "30s", cursor=42)
+    text = script.text
+    # the temporary results table, then one COMMIT per file; each file takes the deploy lock and its guard
+    assert text.count("\nCOMMIT;\n") == 3 and text.count("pg_advisory_xact_lock") == 2
+    assert text.count(ALREADY_APPLIED) == 2 and text.count(f"INSERT INTO {PACK_TABLE}") == 2
+    assert text.index("select 2") > text.index("COMMIT;\n", text.index("create table a"))  # file 2 after file 1's end
+    located = script.locate(text.index("select 3") + 1)
+    assert located is not None and located[0] is files[1] and located[1].text == "select 3"
+
+
+def test_packs_respect_the_file_and_size_limits_and_keep_the_gated_file_alone():
+    from supadeploy.engine.apply import packs
+    from supadeploy.engine.requests import PACK_LIMIT_BYTES, PACK_LIMIT_FILES
+
+    small = [migration(f"{i:06d}", "select 1;\n") for i in range(1, 121)]
+    assert [len(p) for p in packs(small, gated=False)] == [PACK_LIMIT_FILES, PACK_LIMIT_FILES, 20]
+    assert [len(p) for p in packs(small[:5], gated=True)] == [4, 1]  # the gate's file ends its own transaction
+    big = migration("000200", "select '" + "x" * PACK_LIMIT_BYTES + "';\n")
+    outside = migration("000300", "-- supadeploy: transaction=false\ncreate index concurrently i on t (c);\n")
+    assert [[m.version for m in p] for p in packs([small[0], big, small[1], outside, small[2], small[3]], False)] == [
+        ["000001"], ["000200"], ["000002"], ["000300"], ["000003", "000004"]]

@@ -1,6 +1,8 @@
 """Applying a plan: exactly once, atomically per transaction, honest about every outcome.
 
-Each transaction travels as one text (requests.deploy_transaction). Two deploys racing on one database
+Each transaction travels as one text (requests.deploy_transaction); in file mode, consecutive files travel
+together, each still its own transaction (requests.deploy_pack), so a new project's history costs a few
+requests, not one per file. Two deploys racing on one database
 serialise on an advisory lock; the later one's guard sees the version already applied and stops without
 changing anything, and the engine re-plans. Re-planning after a race always makes progress (the guard only
 fires when history grew), so racers all finish successfully, however many there are. A lost answer is
@@ -14,7 +16,7 @@ import json
 import time
 from typing import Any
 
-from ..errors import OutcomeUnknown, TargetError
+from ..errors import MigrationFailed, OutcomeUnknown, TargetError
 from ..model import MigrationStatus
 from ..targets.base import QueryError, Target, single_json
 from . import requests
@@ -56,16 +58,23 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
             return outcome
-        if not options.dry_run and not history.ready:
+        missing = None if options.dry_run or history.ready else history
+        if missing is not None:
             history = _ensure_history(target, history, options)
         try:
             _apply_plan(RunContext(target, options, hooks, outcome, history), plan)
+            if missing is not None and outcome.rolled_back:
+                _undo_history(target, missing, options, hooks)  # a gate that failed on the first deploy
             return outcome
+        except MigrationFailed:
+            if missing is not None and not outcome.applied:
+                _undo_history(target, missing, options, hooks)
+            raise
         except Replan as replan:
             known = replan.history
             if replan.concurrent:  # progress is measured against what the plan was made from
                 last_versions = set(plan.history.versions)
-                hooks.waiting("another deploy applied some of these migrations first: planning again")
+                hooks.waiting(replan.reason or "another deploy applied some of these migrations first: planning again")
                 continue
             last_versions = None
             first_resend_at = first_resend_at or time.monotonic()
@@ -101,10 +110,24 @@ def _ensure_history(target: Target, history: History, options: ApplyOptions) -> 
         raise TargetError(f"could not create the migration history tables: {error}") from None
 
 
+def _undo_history(target: Target, missing: History, options: ApplyOptions, hooks: Hooks) -> None:
+    """This deploy created the history tables and committed nothing: drop what it created, so a first deploy
+    that fails leaves the database as it found it (unless another deploy wrote history meanwhile)."""
+    try:
+        target.run(requests.undo_history(
+            schema=missing.schema, table=missing.exists, columns=missing.columns, log=missing.log,
+            progress=missing.progress_table, cursor=missing.cursor is not None, lock_wait=options.lock_wait),
+            safe_to_resend=True)
+    except (QueryError, TargetError) as error:
+        hooks.waiting(f"the migration history tables this deploy created were left in place ({error})")
+
+
 def _batches(pending: list[Migration], options: ApplyOptions) -> list[list[Migration]]:
-    """File mode: one transaction per file. All mode and dry runs: one for all, split by non-transactional files."""
+    """File mode: one transaction per file, consecutive files packed into one request (the file the gate runs
+    after travels alone: its transaction ends with the checks). All mode and dry runs: one transaction for
+    all, split by non-transactional files."""
     if options.tx_mode == TxMode.FILE and not options.dry_run:
-        return [[m] for m in pending]
+        return packs(pending, gated=options.gate is not None)
     batches: list[list[Migration]] = []
     for migration in pending:
         if not migration.transactional:
@@ -114,6 +137,27 @@ def _batches(pending: list[Migration], options: ApplyOptions) -> list[list[Migra
         else:
             batches.append([migration])
     return batches
+
+
+def packs(pending: list[Migration], gated: bool) -> list[list[Migration]]:
+    """Consecutive transactional files, up to PACK_LIMIT_FILES and about PACK_LIMIT_BYTES of text each (a file's
+    text travels twice: its statements and its history row); a bigger file, and a file outside a transaction,
+    travel alone."""
+    last = max((i for i, m in enumerate(pending) if m.transactional), default=-1)
+    packs: list[list[Migration]] = []
+    size, joinable = 0, False  # the last pack's weight; whether it takes more files
+    for index, migration in enumerate(pending):
+        weight = 2 * len(migration.text) + 2048
+        alone = not migration.transactional or (gated and index == last) or weight > requests.PACK_LIMIT_BYTES
+        if joinable and not alone and len(packs[-1]) < requests.PACK_LIMIT_FILES \
+                and size + weight <= requests.PACK_LIMIT_BYTES:
+            packs[-1].append(migration)
+            size += weight
+        else:
+            packs.append([migration])
+            size = weight
+        joinable = not alone
+    return packs
 
 
 def _apply_plan(run: RunContext, plan: Plan) -> None:
@@ -131,6 +175,9 @@ def _apply_plan(run: RunContext, plan: Plan) -> None:
             run.hooks.starting(batch, "outside a transaction, statement by statement")
             apply_non_transactional(run, batch[0])
             continue
+        if len(batch) > 1 and run.options.tx_mode == TxMode.FILE and not run.options.dry_run:
+            _apply_pack(run, batch)
+            continue
         _apply_transaction(run, batch, with_gate=index == last_transactional and not run.outcome.gate_skipped)
 
 
@@ -140,7 +187,8 @@ def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool)
     # A dry run of file mode is one transaction standing in for one per file: each file judged by its own locks.
     script = requests.deploy_transaction(
         batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not run.history.ready,
-        cursor=run.history.cursor, gate=options.gate if with_gate else None, tracer=options.tracer,
+        columns=_columns(run.history), cursor=run.history.cursor, gate=options.gate if with_gate else None,
+        tracer=options.tracer,
         trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
@@ -164,6 +212,65 @@ def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool)
     except OutcomeUnknown as lost:
         answer = settle(run, batch, settings.tag, str(lost))
     _record(run, answer, batch, time.monotonic() - started)
+
+
+def _apply_pack(run: RunContext, files: list[Migration]) -> None:
+    """Several files in one request, each its own transaction; their results come back together."""
+    options = run.options
+    settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
+    script = requests.deploy_pack(files, settings, options.lock_wait, cursor=run.history.cursor,
+                                  tracer=options.tracer, probe=options.probe)
+    run.hooks.starting(files, f"{len(files)} files in one request, one transaction each", settings.tag)
+    started = time.monotonic()
+    try:
+        answer = single_json(run.target.run(script.text, safe_to_resend=False))
+    except KeyboardInterrupt:
+        raise interrupted(run, files, settings.tag) from None
+    except QueryError as error:
+        raise _pack_failed(run, script, files, error) from None
+    except OutcomeUnknown as lost:
+        _record(run, settle(run, files, settings.tag, str(lost)), files, time.monotonic() - started)
+        return
+    results = answer.get("pack") or []
+    if len(results) != len(files):
+        raise TargetError(f"a pack of {len(files)} files answered {len(results)} results; run `supadeploy status`")
+    elapsed = time.monotonic() - started
+    for migration, result in zip(files, results, strict=True):
+        _record(run, result, [migration], elapsed / len(files))
+
+
+def _pack_failed(run: RunContext, script: requests.Script, files: list[Migration], error: QueryError) -> Exception:
+    """A pack stopped at file k: the files before k committed (each in its own transaction, in order), k rolled
+    back, the rest never ran. k is the file the guard named (a racer applied it: plan again), the file the
+    error is located in, or else the first file history does not have."""
+    if error.sqlstate == ALREADY_APPLIED:
+        named = [i for i, m in enumerate(files) if f"migration {m.version} was" in error.message]
+        _committed(run, files[:named[0] if named else 0])
+        return Replan(concurrent=True)
+    failure, culprit = transaction_failed(run, script, files, error)
+    if culprit is None:
+        try:
+            recorded = set(read_history(run.target).versions)
+        except (QueryError, TargetError):
+            recorded = set()
+        culprit = next((m for m in files if m.version not in recorded), None)
+        if culprit is not None and files.index(culprit) > 0:  # name the file the message could not
+            failure, _ = transaction_failed(run, script, [culprit], error)
+    stop = files.index(culprit) if culprit is not None else 0
+    _committed(run, files[:stop])
+    if culprit is not None:
+        run.emit(culprit, MigrationStatus.FAILED, message=failure.problems[0].message)
+    return failure
+
+
+def _committed(run: RunContext, files: list[Migration]) -> None:
+    for migration in files:
+        run.emit(migration, MigrationStatus.APPLIED, message="committed (a later file of its request stopped it)")
+
+
+def _columns(history: History) -> tuple[str, ...] | None:
+    """The history table's columns, when it exists: those are not altered again (no ACCESS EXCLUSIVE lock)."""
+    return history.columns if history.exists else None
 
 
 def _record(run: RunContext, answer: dict[str, Any], batch: list[Migration], elapsed: float) -> None:

@@ -54,7 +54,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class History:
-    exists: bool
+    exists: bool  # the CLI's table
     rows: tuple[HistoryRow, ...]
     columns: tuple[str, ...] = CLI_COLUMNS
     log: bool = True
@@ -64,6 +64,7 @@ class History:
     server_version_num: int | None = None
     sizes: dict[str, dict[str, int]] = field(default_factory=dict)
     blockers: tuple[dict[str, Any], ...] = ()
+    schema: bool = True  # the supabase_migrations schema
 
     def by_version(self) -> dict[str, HistoryRow]:
         return {r.version: r for r in self.rows}
@@ -108,7 +109,7 @@ def parse_history(result: Any) -> History:
                    server_version_num=result.get("server_version_num"),
                    sizes={k: {"rows": int(v.get("rows") or 0), "bytes": int(v.get("bytes") or 0)}
                           for k, v in (result.get("sizes") or {}).items()},
-                   blockers=tuple(result.get("blockers") or ()))
+                   blockers=tuple(result.get("blockers") or ()), schema=bool(result.get("schema", True)))
 
 
 def read_history(target: Target, sizes: list[str] | None = None, blockers: list[str] | None = None) -> History:

@@ -49,6 +49,13 @@ INVALID_INDEX = "SD006"  # an index the file built is INVALID
 
 CLI_COLUMNS = ("statements", "name")  # what the Supabase CLI adds to its history table
 CURSOR = "supabase_migrations.supadeploy_cursor"
+PACK_TABLE = "pg_temp.supadeploy_pack"  # a pack's per-file results, committed with each file
+
+# File mode packs consecutive files into one request (deploy_pack) up to these limits. The Management API
+# publishes no body limit; Supabase's SQL editor refuses about 1 MB and postgres-meta's body limit is 3 MB:
+# half a megabyte keeps a pack well inside both, and 50 files keep a failed pack's story short.
+PACK_LIMIT_BYTES = 512 * 1024
+PACK_LIMIT_FILES = 50
 
 # RESET ALL leaves the role alone, hence the first two.
 SESSION_RESET = "SET SESSION AUTHORIZATION DEFAULT;\nRESET ROLE;\nRESET ALL;\n"
@@ -244,23 +251,65 @@ class Script:
 
 
 def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
-                       create_history: bool, cursor: int | None, gate: Gate | None = None,
+                       create_history: bool, cursor: int | None, columns: tuple[str, ...] | None = None,
+                       gate: Gate | None = None,
                        tracer: Tracer | None = None, trace_shared: bool = True, probe: Probe | None = None) -> Script:
     """The text of one transaction applying `batch` (and the gate, if any).
 
     `create_history`: the history tables do not exist yet (only in a dry run: created inside it, rolled back
-    with everything else). `trace_shared`: the batch really is one transaction, so earlier files' locks
-    count; False in a dry run standing in for one transaction per file (each file judged by its own locks).
+    with everything else). `trace_shared`: the batch really is one
+    transaction, so earlier files' locks count; False in a dry run standing in for one transaction per file
+    (each file judged by its own locks).
     """
-    script = Script(tag=settings.tag, base=(secrets.randbelow(2 ** 32) + 1) << 20 if cursor else 0,
-                    cursor=cursor or 0)
+    script = Script(tag=settings.tag, base=_cursor_base(cursor), cursor=cursor or 0)
+    _transaction(script, batch, settings, lock_wait, history=history_tables(columns) if create_history else "",
+                 tracer=tracer, trace_shared=trace_shared, probe=probe)
+    if gate is not None:
+        script.add(_gate(gate))
+    if dry_run:
+        script.add(ROLL_BACK_WITH_RESULT)
+    script.add("SELECT pg_catalog.current_setting('supadeploy.result')::jsonb AS result;\n")
+    return script
+
+
+def deploy_pack(files: list[Migration], settings: Settings, lock_wait: str, *, cursor: int | None,
+                tracer: Tracer | None = None, probe: Probe | None = None) -> Script:
+    """One request applying several files, each in a transaction of its own (file mode, fewer round trips).
+
+    A multi-statement text runs as one implicit transaction until a COMMIT ends it; the next statement
+    starts the next one. So each file's transaction ends with COMMIT: when file k fails, files before it are
+    committed and recorded, file k rolls back, and nothing after it runs (PostgreSQL skips the rest of the
+    text and leaves the session idle). Each file's result is kept in a temporary table (committed with the
+    file) and all are read at the end: only the last result set of a text comes back through the API.
+    """
+    script = Script(tag=settings.tag, base=_cursor_base(cursor), cursor=cursor or 0)
+    script.add(SESSION_RESET + f"DROP TABLE IF EXISTS {PACK_TABLE};\n"
+               f"CREATE TEMPORARY TABLE {PACK_TABLE.split('.')[1]} (n integer, result jsonb);\nCOMMIT;\n")
+    for n, migration in enumerate(files):
+        _transaction(script, [migration], settings, lock_wait, history="", tracer=tracer, trace_shared=False,
+                     probe=probe)
+        script.add(f"INSERT INTO {PACK_TABLE} VALUES ({n}, "
+                   "pg_catalog.current_setting('supadeploy.result')::jsonb);\nCOMMIT;\n")
+    script.add(f"SELECT pg_catalog.jsonb_build_object('pack', (SELECT pg_catalog.jsonb_agg(result ORDER BY n) "
+               f"FROM {PACK_TABLE})) AS result;\nDROP TABLE {PACK_TABLE};\n")
+    return script
+
+
+def _cursor_base(cursor: int | None) -> int:
+    return (secrets.randbelow(2 ** 32) + 1) << 20 if cursor else 0
+
+
+def _transaction(script: Script, batch: list[Migration], settings: Settings, lock_wait: str, *,
+                 history: str, tracer: Tracer | None, trace_shared: bool, probe: Probe | None) -> None:
+    """One transaction's text up to its result (kept in the `supadeploy.result` setting); `history` creates
+    the history tables first when they do not exist yet."""
     script.add(SESSION_RESET
                + f"SET LOCAL application_name = {literal(settings.tag)};\n"
                + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
                + f"SELECT pg_catalog.pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
                + AFTER_LOCK)
-    if create_history:
-        script.add(history_tables(None))
+    if history:
+        script.add(history)
     carried = trace_shared and len(batch) > 1  # one file alone carries nothing from earlier files
     if tracer is not None:
         script.add(tracer.setup(batch, carried))
@@ -292,12 +341,6 @@ def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: st
         + (f", 'trace', {tracer.result()}" if tracer is not None else "")
         + (f", 'probe', {probed}" if probed is not None else "") +
         ")::text, true);\n")
-    if gate is not None:
-        script.add(_gate(gate))
-    if dry_run:
-        script.add(ROLL_BACK_WITH_RESULT)
-    script.add("SELECT pg_catalog.current_setting('supadeploy.result')::jsonb AS result;\n")
-    return script
 
 
 def _gate(gate: Gate) -> str:
@@ -350,6 +393,28 @@ def history_row(migration: Migration) -> str:
         "UPDATE supabase_migrations.supadeploy_log SET "
         "duration_ms = (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000)::integer, "
         f"applied_at = pg_catalog.clock_timestamp() WHERE version = {version};\n")
+
+
+def undo_history(*, schema: bool, table: bool, columns: tuple[str, ...], log: bool, progress: bool, cursor: bool,
+                 lock_wait: str) -> str:
+    """Under the deploy lock, drop what ensure_history created (the arguments say what existed before it), as
+    long as nothing was written to it since: a first deploy that committed nothing leaves nothing behind."""
+    drops: list[str] = []
+    if not schema:
+        drops.append("DROP SCHEMA supabase_migrations CASCADE")
+    else:
+        if not table:
+            drops.append("DROP TABLE supabase_migrations.schema_migrations")
+        else:
+            drops += [f"ALTER TABLE supabase_migrations.schema_migrations DROP COLUMN {column}"
+                      for column in CLI_COLUMNS if column not in columns]
+        drops += [f"DROP {kind} supabase_migrations.{name}" for kind, name, there in (
+            ("TABLE", "supadeploy_log", log), ("TABLE", "supadeploy_progress", progress),
+            ("SEQUENCE", "supadeploy_cursor", cursor)) if not there]
+    unused = " AND ".join(f"NOT EXISTS (SELECT FROM supabase_migrations.{table})" for table in (
+        "schema_migrations", "supadeploy_log", "supadeploy_progress"))
+    body = "".join(f"    EXECUTE {literal(drop)};\n" for drop in drops)
+    return locked(f"DO $sd_undo$\nBEGIN\n  IF {unused} THEN\n{body}  END IF;\nEND\n$sd_undo$;\n", lock_wait)
 
 
 def locked(body: str, lock_wait: str, tag: str | None = None) -> str:

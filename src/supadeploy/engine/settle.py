@@ -41,6 +41,10 @@ def settle(run: RunContext, batch: list[Migration], tag: str, why: str, limit: f
             run.hooks.waiting(f"{why}; history shows it committed")
             return {"applied": {}, "reconciled": True}
         if int(answer.get("running") or 0) == 0:
+            if len(batch) > 1 and any(recorded):  # a pack: this request or a racer committed some
+                raise Replan(concurrent=True, history=history, reason=(
+                    f"{why}; history shows {sum(recorded)} of its {len(batch)} files committed (by this request or "
+                    "a racing deploy; history does not say which): planning the rest again"))
             if any(recorded):
                 raise Replan(concurrent=True, history=history)  # ours rolled back; a racer applied some
             raise Replan(concurrent=False, reason=why, history=history)

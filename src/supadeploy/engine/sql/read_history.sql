@@ -10,6 +10,7 @@ BEGIN
   result := pg_catalog.jsonb_build_object(
     'server_version_num', pg_catalog.current_setting('server_version_num')::int,
     'cursor', pg_catalog.to_regclass('supabase_migrations.supadeploy_cursor')::oid,
+    'schema', pg_catalog.to_regnamespace('supabase_migrations') IS NOT NULL,
     'progress_table', pg_catalog.to_regclass('supabase_migrations.supadeploy_progress') IS NOT NULL,
     'log', has_log,
     'sizes', (SELECT coalesce(pg_catalog.jsonb_object_agg(
