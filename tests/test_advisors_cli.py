@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import MIGRATIONS, REF, TOKEN, Database, api_args, parse_outputs
+from conftest import DRIFT_READS, MIGRATIONS, REF, TOKEN, Database, api_args, parse_outputs
 from supadeploy.engine.migrations import load_migrations
 from test_advisors import _expectations
 
@@ -170,8 +170,8 @@ def test_a_dry_run_through_the_api_fails_only_on_what_the_pending_migrations_int
     assert {file for file, _ in blamed(report, "new").values()} == {f"supabase/migrations/{f}" for f in FILES[2:]}
     assert not any(a["over_limit"] for a in report["advisors"] if a["status"] != "new")
     assert {a["lint"] for a in report["advisors"] if a["over_limit"]} == FAILING
-    # history, the PostgREST config, the dry run (the advisors inside it), production's findings
-    assert report["round_trips"] == twin_api.stats()["requests"] - before == 4
+    # history, the drift check's reads, the PostgREST config, the dry run (the advisors inside it), production's
+    assert report["round_trips"] == twin_api.stats()["requests"] - before == DRIFT_READS + 4
     assert pg18.history() == [f[:14] for f in FILES[:2]]  # a dry run: nothing stays
 
 
