@@ -98,7 +98,7 @@ def main() -> None:
             rows_out.append((size, rows, s_time, s_rss, p_time, p_rss))
             print(f"{size:.1f} MB: supadeploy {s_time:.1f} s {s_rss:.0f} MiB; psql {p_time:.1f} s {p_rss:.0f} MiB",
                   file=sys.stderr)
-    print(f"| file | statements | `supadeploy deploy --db-url` | peak RSS | `psql -1 -f` | peak RSS |\n"
+    print("| file | statements | `supadeploy deploy --db-url` | peak RSS | `psql -1 -f` | peak RSS |\n"
           "|---:|---:|---:|---:|---:|---:|")
     for size, rows, s_time, s_rss, p_time, p_rss in rows_out:
         print(f"| {size:.1f} MB | {rows + 1:,} | {s_time:.1f} s | {s_rss:.0f} MiB | {p_time:.1f} s | {p_rss:.0f} MiB |")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 from ..errors import OutcomeUnknown, TargetError
 from ..model import MigrationStatus
 from ..targets.base import QueryError, Target, single_json
-from . import requests
+from . import requests, send
 from .blockers import refuse_behind_blockers, waited_too_long
 from .failure import transaction_failed
 from .history import History, parse_history, read_history
@@ -55,6 +56,7 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
             return outcome
+        send.refuse_oversized(target, plan.pending, partial(_script, options, history=history, tag=new_tag(), with_gate=True))
         if not options.dry_run and not history.ready:
             history = _ensure_history(target, history, options)
         try:
@@ -136,15 +138,11 @@ def _apply_plan(run: RunContext, plan: Plan) -> None:
 def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool) -> None:
     options = run.options
     settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
-    # A dry run of file mode is one transaction standing in for one per file: each file judged by its own locks.
-    script = requests.deploy_transaction(
-        batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not run.history.ready,
-        cursor=run.history.cursor, gate=options.gate if with_gate else None, tracer=options.tracer,
-        trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
+    script = _script(options, batch, history=run.history, tag=settings.tag, with_gate=with_gate)
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
     try:
-        answer = single_json(run.target.run(script.text, safe_to_resend=options.dry_run))
+        answer = single_json(send.transaction(run.target, script, safe_to_resend=options.dry_run))
     except KeyboardInterrupt:
         raise interrupted(run, batch, settings.tag) from None
     except QueryError as error:
@@ -163,6 +161,17 @@ def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool)
     except OutcomeUnknown as lost:
         answer = settle(run, batch, settings.tag, str(lost))
     _record(run, answer, batch, time.monotonic() - started)
+
+
+def _script(options: ApplyOptions, batch: list[Migration], *, history: History, tag: str, with_gate: bool
+            ) -> requests.Script:
+    """The text of one transaction. A dry run of file mode is one transaction standing in for one per file:
+    each file judged by its own locks."""
+    settings = Settings(tag, options.lock_timeout, options.statement_timeout)
+    return requests.deploy_transaction(
+        batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not history.ready,
+        cursor=history.cursor, gate=options.gate if with_gate else None, tracer=options.tracer,
+        trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
 
 
 def _record(run: RunContext, answer: dict[str, Any], batch: list[Migration], elapsed: float) -> None:
