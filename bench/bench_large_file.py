@@ -1,8 +1,8 @@
 """One big data migration (single-row inserts, as a seed or a data fix is written) through `--db-url`, vs psql.
 
 Rerun: .venv/bin/python bench/bench_large_file.py [--sizes 1 10 50] [--pg-major 17] [--no-psql]
-Each size is one file of one `create table` and single-row `insert`s (about 70 bytes each, so 50 MB is
-about 700,000 statements). `supadeploy deploy --db-url` (a child process, as a user runs it) and
+Each size is one file of one `create table` and single-row `insert`s (about 100 bytes each, so 50 MB is
+about 500,000 statements). `supadeploy deploy --db-url` (a child process, as a user runs it) and
 `psql -X -1 -v ON_ERROR_STOP=1 -f` each apply it to a fresh database of the embedded server from the cache;
 both are timed (wall clock) and their peak memory is the child's rusage (`ru_maxrss`, which includes
 anything the child waited for: squawk). Prints a Markdown table for docs/benchmarks.md.
