@@ -208,3 +208,18 @@ def test_timeout_after_sending_is_outcome_unknown_not_a_resend(pg18, twin18):
     wait_until(lambda: twin18.stats()["in_flight"] == 0, "the abandoned request ran to its end")
     assert twin18.stats()["requests"] == 1 and pg18.value("select count(*) from pg_tables where tablename = 'once'") == 1
     assert api.run("select 1 as x", safe_to_resend=True) == [{"x": 1}]
+
+
+def test_a_file_too_big_for_one_api_request_is_refused_before_anything_is_applied(db, twin, run_cli, tmp_path):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "000001_small.sql").write_text("create table public.small (id int);\n")
+    rows = "".join(f"insert into public.big (id, note) values ({i}, 'row {i}');\n" for i in range(60_000))
+    (folder / "000002_seed.sql").write_text("create table public.big (id bigint primary key, note text);\n" + rows)
+    result = run_cli("deploy", *api_args(twin, 30), "--migrations-dir", folder, "--format", "json")
+    assert result.code != 0
+    problem = result.json["problems"][0]
+    assert problem["file"].endswith("000002_seed.sql") and problem["line"] == 1
+    assert "above 3.0 MiB" in problem["message"] and "--db-url" in problem["message"]
+    assert db.history() == [] and db.value("select to_regclass('public.small')") is None
+    assert db.value("select to_regclass('supabase_migrations.supadeploy_log')") is None  # not even bookkeeping

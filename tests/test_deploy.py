@@ -163,3 +163,57 @@ def test_dry_run_gives_up_quickly_on_a_locked_table_and_never_blocks(db, run_cli
     assert result.code == 1
     assert "55P03" in result.out and "lock_timeout (2s)" in result.out  # a dry run's own short lock timeout
     assert db.history()[-1] == "000008"
+
+
+# --- a big data migration (a seed): sent in pieces on a direct connection, failures still at their line ----------
+
+BIG_ROWS = 20_000  # with its cursor marks, the transaction passes engine.send.PIECE: it travels in pieces
+
+
+def _big_migration(directory: Path, failing: str | None = None) -> int:
+    """One migration of BIG_ROWS single-row inserts, `failing` in place of a late one; returns that line."""
+    directory.mkdir(exist_ok=True)
+    lines = ["create table public.big (id bigint primary key, note text);"]
+    lines += [f"insert into public.big (id, note) values ({i}, 'row {i}; of many');" for i in range(BIG_ROWS)]
+    late = len(lines) - 3
+    if failing is not None:
+        lines[late] = failing
+    (directory / "20240101000000_big_seed.sql").write_text("\n".join(lines) + "\n")
+    return late + 1
+
+
+def test_a_migration_of_thousands_of_statements_deploys_in_one_transaction(db, run_cli, tmp_path):
+    _big_migration(tmp_path / "m")
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", tmp_path / "m", "--format", "json")
+    assert result.code == 0, result.out
+    assert result.json["round_trips"] >= DRIFT_READS + 2 + 3  # history, its tables, then 2+ pieces and COMMIT
+    assert db.value("select count(*) from public.big") == BIG_ROWS
+    assert db.history() == ["20240101000000"]
+    assert len(db.value("select statements from supabase_migrations.schema_migrations")) == BIG_ROWS + 1
+
+
+@pytest.mark.parametrize(("failing", "expected"), [
+    ("insert into public.big (id, note) values (7, 'a duplicate');",  # no position: the cursor mark finds it
+     '23505: duplicate key value violates unique constraint "big_pkey"'),
+    ("insert into public.big (id, nosuch) values (-1, 'x');",  # a position, inside a later piece
+     '42703: column "nosuch" of relation "big" does not exist'),
+])
+def test_a_late_failure_in_a_big_migration_is_at_its_line_and_commits_nothing(db, run_cli, tmp_path, failing,
+                                                                               expected):
+    line = _big_migration(tmp_path / "m", failing)
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", tmp_path / "m", "--format", "json")
+    assert result.code == 1
+    problem = result.json["problems"][0]
+    assert (problem["file"].endswith("20240101000000_big_seed.sql"), problem["line"]) == (True, line)
+    assert expected in problem["message"]
+    assert db.value("select to_regclass('public.big')") is None
+    assert db.history() == []
+    again = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", tmp_path / "m")  # the connection is clean
+    assert again.code == 1 and f"20240101000000_big_seed.sql:{line}: " in again.out
+
+
+def test_a_late_failure_in_a_big_migration_is_at_its_line_on_the_local_replay(run_cli, tmp_path):
+    line = _big_migration(tmp_path / "m", "insert into public.big (id, note) values (7, 'a duplicate');")
+    result = run_cli("deploy", "--migrations-dir", tmp_path / "m", "--no-assertions")
+    assert result.code == 1
+    assert f"20240101000000_big_seed.sql:{line}: 23505: duplicate key value" in result.out

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 from ..errors import MigrationFailed, OutcomeUnknown, TargetError
 from ..model import MigrationStatus
 from ..targets.base import QueryError, Target, single_json
-from . import requests
+from . import requests, send
 from .blockers import refuse_behind_blockers, waited_too_long
 from .failure import transaction_failed
 from .history import History, parse_history, read_history
@@ -58,6 +59,8 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
         outcome = DeployOutcome(plan, results)
         if not plan.pending:
             return outcome
+        send.refuse_oversized(target, plan.pending,
+                              partial(_script, options, history=history, tag=new_tag(), with_gate=True))
         missing = None if options.dry_run or history.ready else history
         if missing is not None:
             history = _ensure_history(target, history, options)
@@ -147,7 +150,7 @@ def packs(pending: list[Migration], gated: bool) -> list[list[Migration]]:
     packs: list[list[Migration]] = []
     size, joinable = 0, False  # the last pack's weight; whether it takes more files
     for index, migration in enumerate(pending):
-        weight = 2 * len(migration.text) + 2048
+        weight = 2 * len(migration.text) + 2048 + 256 * len(migration.statements)  # its marks and trace too
         alone = not migration.transactional or (gated and index == last) or weight > requests.PACK_LIMIT_BYTES
         if joinable and not alone and len(packs[-1]) < requests.PACK_LIMIT_FILES \
                 and size + weight <= requests.PACK_LIMIT_BYTES:
@@ -184,16 +187,11 @@ def _apply_plan(run: RunContext, plan: Plan) -> None:
 def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool) -> None:
     options = run.options
     settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
-    # A dry run of file mode is one transaction standing in for one per file: each file judged by its own locks.
-    script = requests.deploy_transaction(
-        batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not run.history.ready,
-        columns=_columns(run.history), cursor=run.history.cursor, gate=options.gate if with_gate else None,
-        tracer=options.tracer,
-        trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
+    script = _script(options, batch, history=run.history, tag=settings.tag, with_gate=with_gate)
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
     try:
-        answer = single_json(run.target.run(script.text, safe_to_resend=options.dry_run))
+        answer = single_json(send.transaction(run.target, script, safe_to_resend=options.dry_run))
     except KeyboardInterrupt:
         raise interrupted(run, batch, settings.tag) from None
     except QueryError as error:
@@ -223,6 +221,7 @@ def _apply_pack(run: RunContext, files: list[Migration]) -> None:
     run.hooks.starting(files, f"{len(files)} files in one request, one transaction each", settings.tag)
     started = time.monotonic()
     try:
+        # Always one text: its COMMITs end each file's transaction (never sent in pieces inside a BEGIN).
         answer = single_json(run.target.run(script.text, safe_to_resend=False))
     except KeyboardInterrupt:
         raise interrupted(run, files, settings.tag) from None
@@ -271,6 +270,18 @@ def _committed(run: RunContext, files: list[Migration]) -> None:
 def _columns(history: History) -> tuple[str, ...] | None:
     """The history table's columns, when it exists: those are not altered again (no ACCESS EXCLUSIVE lock)."""
     return history.columns if history.exists else None
+
+
+def _script(options: ApplyOptions, batch: list[Migration], *, history: History, tag: str, with_gate: bool
+            ) -> requests.Script:
+    """The text of one transaction. A dry run of file mode is one transaction standing in for one per file:
+    each file judged by its own locks."""
+    settings = Settings(tag, options.lock_timeout, options.statement_timeout)
+    return requests.deploy_transaction(
+        batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not history.ready,
+        columns=_columns(history), cursor=history.cursor, gate=options.gate if with_gate else None,
+        tracer=options.tracer,
+        trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
 
 
 def _record(run: RunContext, answer: dict[str, Any], batch: list[Migration], elapsed: float) -> None:

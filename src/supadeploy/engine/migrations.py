@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import stat
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -81,9 +82,13 @@ class IndexBuild:
 
 @dataclass(frozen=True)
 class Statement:
-    """One SQL statement of a file: its text as executed, where it starts, and its kind."""
+    """One SQL statement of a file: where its text as executed lies in the file's text, and its kind.
 
-    text: str
+    The text is sliced from the file's when asked, not kept: a file of 700,000 inserts would hold its
+    text twice over otherwise."""
+
+    source: str = field(repr=False)  # the file's text (one string shared by all its statements)
+    end: int  # the statement's text is source[offset:end]
     line: int
     offset: int
     kind: str = "?"
@@ -93,6 +98,10 @@ class Statement:
     transaction_control: str | None = None  # TransactionStmt kind, e.g. "TRANS_STMT_BEGIN"
     chains: bool = False  # COMMIT AND CHAIN
     client_stream: bool = False  # COPY FROM STDIN / TO STDOUT
+
+    @property
+    def text(self) -> str:
+        return self.source[self.offset:self.end]
 
     @cached_property
     def relations(self) -> tuple[tuple[str | None, str], ...]:
@@ -108,7 +117,7 @@ class Migration:
     display_path: str
     text: str  # as in the file, BOM stripped
     statements: tuple[Statement, ...] = field(repr=False)  # what is executed
-    history_statements: tuple[str, ...] = field(repr=False)  # what the Supabase CLI would store
+    history_spans: array[int] = field(repr=False, compare=False)  # start, end, start, end…: what the Supabase CLI would store
     transactional: bool = True
     directive: str | None = None  # which non-transactional directive the file carries
     wrapped: bool = False  # the file's own BEGIN … COMMIT was stripped
@@ -125,6 +134,12 @@ class Migration:
     def index_builds(self) -> list[IndexBuild]:
         """The concurrent index builds of a non-transactional file."""
         return [s.index_build for s in self.statements if s.index_build is not None]
+
+    @property
+    def history_statements(self) -> tuple[str, ...]:
+        """What the Supabase CLI would store in history: each statement with the comments before it."""
+        spans = self.history_spans
+        return tuple(self.text[spans[i]:spans[i + 1]] for i in range(0, len(spans), 2))
 
     @cached_property
     def fingerprint(self) -> str:
@@ -251,24 +266,36 @@ def parse_migration(data: bytes, version: str, name: str, path: Path, shown: str
     text, parsed = _parse(text, shown, lines)
     directive = _directive(text, parsed[0].start if parsed else len(text), shown, lines)
     statements: list[Statement] = []
-    history: list[str] = []
+    history = array("q")  # offsets, not copies: what the CLI stores is the file again
     previous_end = 0
     for item in parsed:
-        body = text[item.start:item.end].strip()
-        if not body:
+        start, end = _stripped(text, item.start, item.end)
+        if start == end:
             continue
-        start = item.start + (len(text[item.start:item.end]) - len(text[item.start:item.end].lstrip()))
-        statements.append(_statement(body, lines.line(start), start, item))
-        history.append(text[previous_end:item.end].strip().lstrip(";").strip())
+        statements.append(_statement(text, start, end, lines.line(start), item))
+        first, last = _stripped(text, previous_end, item.end)
+        while first < last and text[first] == ";":  # the previous statement's own `;`
+            first += 1
+        history.extend(_stripped(text, first, last))
         previous_end = item.end
     if not history and text.strip():  # comments only: the CLI stores them as one statement
-        history.append(text.strip())
+        history.extend(_stripped(text, 0, len(text)))
+    del parsed
     statements, wrapped = _unwrap(statements, directive, shown)
     refused = [p for p in (_refusal(s, directive, shown) for s in statements) if p is not None]
     if refused:
         raise MigrationFileError(f"{shown}: statements supadeploy cannot apply as written", refused)
-    return Migration(version, name, path, shown, text, tuple(statements), tuple(history),
+    return Migration(version, name, path, shown, text, tuple(statements), history,
                      transactional=directive is None, directive=directive, wrapped=wrapped)
+
+
+def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span text[start:end].strip() would return, without copying it."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def decode_sql(data: bytes, shown: str) -> str:
@@ -384,7 +411,7 @@ def _directive(text: str, first_statement: int, shown: str, lines: LineIndex) ->
     return None
 
 
-def _statement(body: str, line: int, offset: int, item: ParsedStatement) -> Statement:
+def _statement(text: str, offset: int, end: int, line: int, item: ParsedStatement) -> Statement:
     node = item.node or {}
     resets = item.kind == "VariableSetStmt" and node.get("kind") == "VAR_RESET_ALL"
     what = _needs_no_transaction(item.kind, node)
@@ -395,7 +422,8 @@ def _statement(body: str, line: int, offset: int, item: ParsedStatement) -> Stat
                            bool(node.get("if_not_exists")))
     control = node.get("kind") if item.kind == "TransactionStmt" else None
     stream = item.kind == "CopyStmt" and _copies_stdin(node)
-    return Statement(body, line, offset, item.kind, resets, what, index, control, bool(node.get("chain")), stream)
+    return Statement(text, end, line, offset, item.kind, resets, what, index, control, bool(node.get("chain")),
+                     stream)
 
 
 def _needs_no_transaction(kind: str, node: dict[str, Any]) -> str | None:

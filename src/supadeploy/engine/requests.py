@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -56,6 +57,7 @@ PACK_TABLE = "pg_temp.supadeploy_pack"  # a pack's per-file results, committed w
 # half a megabyte keeps a pack well inside both, and 50 files keep a failed pack's story short.
 PACK_LIMIT_BYTES = 512 * 1024
 PACK_LIMIT_FILES = 50
+TERMINATOR = "\n;\n"  # after each user statement, on its own line: a statement may end in a line comment
 
 # RESET ALL leaves the role alone, hence the first two.
 SESSION_RESET = "SET SESSION AUTHORIZATION DEFAULT;\nRESET ROLE;\nRESET ALL;\n"
@@ -198,38 +200,76 @@ class Mark:
 
 @dataclass
 class Script:
-    """A transaction's text, remembering where each migration statement sits in it."""
+    """A transaction's text, remembering where each migration statement sits in it.
+
+    User statements and cursor marks are kept as references and rendered when the text is read (`text`, or
+    `pieces` for a direct connection that sends it in batches): a file of 700,000 statements is not copied
+    into a second, bigger string."""
 
     tag: str = ""
     # Cursor values of this text are base + 1 … base + len(marks); base < 2^53, so a value read back through
     # the Management API (JSON numbers are doubles in postgres-meta) is exact.
     base: int = 0
     cursor: int = 0  # the cursor sequence's OID
-    parts: list[str] = field(default_factory=list)
+    parts: list[str | Statement | int] = field(default_factory=list)  # text, a statement, a mark's number
     length: int = 0
     starts: list[int] = field(default_factory=list)
     spans: list[tuple[int, Migration, Statement]] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
 
-    def add(self, text: str, migration: Migration | None = None, statement: Statement | None = None) -> None:
-        if migration is not None and statement is not None:
-            self.starts.append(self.length)
-            self.spans.append((self.length, migration, statement))
-        self.parts.append(text)
-        self.length += len(text)
+    def add(self, text: str) -> None:
+        if text:
+            self.parts.append(text)
+            self.length += len(text)
+
+    def statement(self, migration: Migration, statement: Statement) -> None:
+        """A user statement, then its terminator."""
+        self.starts.append(self.length)
+        self.spans.append((self.length, migration, statement))
+        self.parts.append(statement)
+        self.length += statement.end - statement.offset
+        self.add(TERMINATOR)
 
     def mark(self, migration: Migration, statement: Statement | None) -> None:
         """A cursor mark: a sequence value, which a rollback does not undo."""
         if not self.base:
             return
         self.marks.append(Mark(migration, statement))
+        self.parts.append(len(self.marks))
+        self.length += len(self._mark_sql(len(self.marks)))
+
+    def _mark_sql(self, number: int) -> str:
         oid = f"{self.cursor}::pg_catalog.oid"
-        self.add(f"SELECT CASE WHEN pg_catalog.has_sequence_privilege({oid}, 'UPDATE') THEN "
-                 f"pg_catalog.setval({oid}::pg_catalog.regclass, {self.base + len(self.marks)}, true) END;\n")
+        return (f"SELECT CASE WHEN pg_catalog.has_sequence_privilege({oid}, 'UPDATE') THEN "
+                f"pg_catalog.setval({oid}::pg_catalog.regclass, {self.base + number}, true) END;\n")
+
+    def _render(self, part: str | Statement | int) -> str:
+        if isinstance(part, str):
+            return part
+        if isinstance(part, int):
+            return self._mark_sql(part)
+        return part.text
 
     @property
     def text(self) -> str:
-        return "".join(self.parts)
+        return "".join(self._render(part) for part in self.parts)
+
+    def pieces(self, size: int) -> Iterator[tuple[int, str]]:
+        """The text in consecutive pieces of about `size` characters (more when one statement is longer), each
+        made of whole statements, with where each starts in the text: what a direct connection sends, one
+        piece per round trip, inside one transaction."""
+        chunk: list[str] = []
+        chunk_length = start = 0
+        for index, part in enumerate(self.parts):
+            text = self._render(part)
+            chunk.append(text)
+            chunk_length += len(text)
+            if chunk_length >= size and not isinstance(part, Statement) and index + 1 < len(self.parts):
+                yield start, "".join(chunk)
+                start += chunk_length
+                chunk, chunk_length = [], 0
+        if chunk:
+            yield start, "".join(chunk)
 
     def locate(self, position: int) -> tuple[Migration, Statement, int] | None:
         """Migration, statement and offset inside it for a 1-based position in the text."""
@@ -238,7 +278,7 @@ class Script:
             return None
         start, migration, statement = self.spans[index]
         offset = position - 1 - start
-        if offset > len(statement.text):
+        if offset > statement.end - statement.offset:
             return None
         return migration, statement, offset
 
@@ -320,8 +360,7 @@ def _transaction(script: Script, batch: list[Migration], settings: Settings, loc
             script.add(tracer.begin(migration, carried))
         for s, statement in enumerate(migration.statements):
             script.mark(migration, statement)
-            script.add(statement.text, migration, statement)
-            script.add("\n;\n")  # on its own line: a statement may end in a line comment
+            script.statement(migration, statement)
             if tracer is not None:
                 script.add(tracer.step(m, s, statement))
             if statement.resets_session:  # the file's RESET ALL took supadeploy's timeouts with it

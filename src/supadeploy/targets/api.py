@@ -40,6 +40,14 @@ FIELD_RE = re.compile(r"^(DETAIL|HINT|QUERY|CONTEXT):  ?(.*)$")
 FIRST_RE = re.compile(r"^(?:(ERROR|FATAL|PANIC|WARNING):  )?(?:([0-9A-Z]{5}): )?(.*)$", re.S)
 UNREACHABLE_RE = re.compile(r"\b(ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ECONNRESET)\b")
 AMBIGUOUS_STATUSES = {500, 502, 503, 504, 520, 522, 524, 544}
+# The query endpoint is served by postgres-meta, whose server refuses a body above its bodyLimit
+# (PG_META_MAX_BODY_LIMIT_MB, default 3 MiB): the JSON `{"query": ...}` as sent, in bytes.
+MAX_BODY = 3 * 1024 * 1024
+
+
+def body_size(sql: str) -> int:
+    """The bytes of the body a query is sent in (httpx's JSON: compact, UTF-8, no ASCII escapes)."""
+    return len(json.dumps({"query": sql}, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 class EndpointRefused(ConfigError):
@@ -256,6 +264,7 @@ def _number(value: str | None) -> float | None:
 class ApiTarget:
     name = "api"
     sticky_session = False  # the Management API pools database sessions
+    max_body = MAX_BODY  # what one request may carry (engine/send.py refuses a bigger file before sending)
 
     def __init__(self, project_ref: str | None, access_token: str | None, api_url: str | None = None,
                  limits: ApiLimits = ApiLimits(), sleep: Callable[[float], None] = time.sleep,
@@ -508,5 +517,5 @@ def message_of(response: Any) -> str:
     return json.dumps(body)[:2000]
 
 
-__all__ = ["ApiLimits", "ApiTarget", "DEFAULT_API_URL", "Limiter", "RateLimiter", "check_api_url", "check_ref",
+__all__ = ["MAX_BODY", "ApiLimits", "ApiTarget", "DEFAULT_API_URL", "Limiter", "RateLimiter", "check_api_url", "check_ref",
            "check_token", "json_of", "message_of", "open_client", "parse_error", "position_of", "unauthorized"]

@@ -7,7 +7,7 @@ is not a superuser, exactly as on a hosted project (see supadeploy.platform).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..platform import binaries as pg
@@ -61,6 +61,9 @@ class LocalTarget:
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
         return self._target().run(sql, safe_to_resend)
+
+    def run_pieces(self, pieces: Callable[[], Iterable[tuple[int, str]]], safe_to_resend: bool = False) -> list[Row]:
+        return self._target().run_pieces(pieces, safe_to_resend)
 
     def close(self) -> None:
         inner, self._inner = self._inner, None

@@ -2,10 +2,16 @@
 
 Texts are sent with the simple query protocol on an autocommit connection, so
 several statements run as one implicit transaction, as on the Management API.
+A transaction too big for one text (a data migration of hundreds of thousands
+of statements) is sent in pieces of whole statements inside BEGIN … COMMIT
+(`run_pieces`): memory follows the piece, and an error's position is given in
+the whole text, as if it had been sent at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from ..connstr import check, describe
@@ -60,6 +66,43 @@ class PostgresTarget:
             if not safe_to_resend:
                 raise
             return self._run_once(sql)  # a fresh connection, once
+
+    def run_pieces(self, pieces: Callable[[], Iterable[tuple[int, str]]], safe_to_resend: bool = False) -> list[Row]:
+        """One transaction sent as consecutive pieces of whole statements, (offset in the text, text) each;
+        answers as `run` would for the whole text."""
+        try:
+            return self._stream_once(pieces())
+        except OutcomeUnknown:
+            if not safe_to_resend:
+                raise
+            return self._stream_once(pieces())  # a fresh connection, once
+
+    def _stream_once(self, pieces: Iterable[tuple[int, str]]) -> list[Row]:
+        rows: list[Row] = []
+        try:
+            for number, (start, text) in enumerate(pieces):
+                head = "BEGIN;\n" if number == 0 else ""
+                try:
+                    rows = self._run_once(head + text) or rows
+                except QueryError as error:
+                    self._roll_back()
+                    position = error.position
+                    moved = position - len(head) + start if position and position > len(head) else None
+                    raise replace(error, position=moved) from None
+            self._run_once("COMMIT;\n")  # an error here (a deferred constraint) has already rolled it back
+            return rows
+        except (QueryError, OutcomeUnknown):
+            raise
+        except BaseException:
+            self.close()  # interrupted with the transaction open: the server rolls it back
+            raise
+
+    def _roll_back(self) -> None:
+        """End the failed transaction (an error left it aborted) so the connection can be used again."""
+        try:
+            self._run_once("ROLLBACK;\n")
+        except (QueryError, OutcomeUnknown):
+            self.close()
 
     def _run_once(self, sql: str) -> list[Row]:
         import psycopg  # noqa: PLC0415 - heavy: loaded on first use
