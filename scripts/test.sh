@@ -41,4 +41,7 @@ echo "test.sh: ruff and mypy --strict (the house's standing checks)"
 .venv/bin/ruff check src tests bench scripts entrypoint.py
 .venv/bin/mypy
 
-exec .venv/bin/python -m pytest -q "$@"
+# Two workers (pytest-xdist): most of a test's time is PostgreSQL, postgres-meta and subprocesses waiting,
+# so two processes keep this 2-core machine busy. Each worker starts its own embedded servers.
+# SUPADEPLOY_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -q -n "${SUPADEPLOY_TEST_WORKERS:-2}" "$@"
