@@ -21,14 +21,14 @@ from ..errors import MigrationFailed, OutcomeUnknown, TargetError
 from ..model import MigrationStatus
 from ..targets.base import QueryError, Target, single_json
 from . import requests, send
-from .blockers import refuse_behind_blockers, waited_too_long
+from .blockers import deploy_lock_refused, refuse_behind_blockers
 from .failure import transaction_failed
 from .history import History, parse_history, read_history
 from .hooks import Hooks
 from .migrations import Migration, MigrationSet
 from .nontx import apply_non_transactional
 from .plan import Plan, PlanOptions, make_plan
-from .requests import ALREADY_APPLIED, GATE_FAILED, ROLLED_BACK_ON_PURPOSE, Settings, new_tag
+from .requests import ALREADY_APPLIED, DEPLOY_LOCK_WAIT, GATE_FAILED, ROLLED_BACK_ON_PURPOSE, Settings, new_tag
 from .run import ApplyOptions, DeployOutcome, Replan, RunContext, TxMode
 from .settle import interrupted, settle
 
@@ -46,6 +46,8 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
     first_resend_at: float | None = None
     resends: list[str] = []
     known = history
+    run_tag = new_tag()  # one deploy, however many plans: every request's tag starts with it
+    attempts: dict[str, list[str]] = {}  # tag of each transaction sent → the versions it applies
     while True:
         history, known = known or read_history(target, blockers=list(options.guard)), None
         if last_versions is not None and set(history.versions) == last_versions:
@@ -63,9 +65,9 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
                               partial(_script, options, history=history, tag=new_tag(), with_gate=True))
         missing = None if options.dry_run or history.ready else history
         if missing is not None:
-            history = _ensure_history(target, history, options)
+            history = _ensure_history(target, history, options, run_tag, attempts)
         try:
-            _apply_plan(RunContext(target, options, hooks, outcome, history), plan)
+            _apply_plan(RunContext(target, options, hooks, outcome, history, run_tag, attempts), plan)
             if missing is not None and outcome.rolled_back:
                 _undo_history(target, missing, options, hooks)  # a gate that failed on the first deploy
             return outcome
@@ -102,14 +104,17 @@ def _count_reasons(reasons: list[str]) -> str:
     return "; ".join(f"{reason} (×{n})" for reason, n in counts.items())
 
 
-def _ensure_history(target: Target, history: History, options: ApplyOptions) -> History:
+def _ensure_history(target: Target, history: History, options: ApplyOptions, run_tag: str,
+                    attempts: dict[str, list[str]]) -> History:
     """Create what is missing of the history tables in a short transaction of its own, and read them again."""
+    tag = new_tag(run_tag)
+    attempts[tag] = []  # supadeploy's own bookkeeping, no migration
     try:
-        return parse_history(single_json(target.run(requests.ensure_history(history.columns, options.lock_wait),
-                                                    safe_to_resend=True)))
+        return parse_history(single_json(target.run(
+            requests.ensure_history(history.columns, options.lock_wait, tag), safe_to_resend=True)))
     except QueryError as error:
-        if error.sqlstate == "55P03":
-            raise waited_too_long(target, options.lock_wait) from None
+        if error.sqlstate == DEPLOY_LOCK_WAIT:
+            raise deploy_lock_refused(error, options.lock_wait, run_tag, attempts) from None
         raise TargetError(f"could not create the migration history tables: {error}") from None
 
 
@@ -186,7 +191,8 @@ def _apply_plan(run: RunContext, plan: Plan) -> None:
 
 def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool) -> None:
     options = run.options
-    settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
+    settings = Settings(new_tag(run.run_id), options.lock_timeout, options.statement_timeout)
+    run.attempts[settings.tag] = [m.version for m in batch]
     script = _script(options, batch, history=run.history, tag=settings.tag, with_gate=with_gate)
     run.hooks.starting(batch, "dry run, rolled back" if options.dry_run else "one transaction", settings.tag)
     started = time.monotonic()
@@ -197,6 +203,8 @@ def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool)
     except QueryError as error:
         if error.sqlstate == ALREADY_APPLIED:
             raise Replan(concurrent=True) from None
+        if error.sqlstate == DEPLOY_LOCK_WAIT:  # it never ran: no finding on any file
+            raise deploy_lock_refused(error, options.lock_wait, run.run_id, run.attempts) from None
         if error.sqlstate not in (ROLLED_BACK_ON_PURPOSE, GATE_FAILED):
             failure, culprit = transaction_failed(run, script, batch, error)
             for migration in batch:  # the failed file, and the rest of its transaction rolled back with it
@@ -215,7 +223,8 @@ def _apply_transaction(run: RunContext, batch: list[Migration], with_gate: bool)
 def _apply_pack(run: RunContext, files: list[Migration]) -> None:
     """Several files in one request, each its own transaction; their results come back together."""
     options = run.options
-    settings = Settings(new_tag(), options.lock_timeout, options.statement_timeout)
+    settings = Settings(new_tag(run.run_id), options.lock_timeout, options.statement_timeout)
+    run.attempts[settings.tag] = [m.version for m in files]
     script = requests.deploy_pack(files, settings, options.lock_wait, cursor=run.history.cursor,
                                   tracer=options.tracer, probe=options.probe)
     run.hooks.starting(files, f"{len(files)} files in one request, one transaction each", settings.tag)
@@ -246,13 +255,16 @@ def _pack_failed(run: RunContext, script: requests.Script, files: list[Migration
         named = [i for i, m in enumerate(files) if f"migration {m.version} was" in error.message]
         _committed(run, files[:named[0] if named else 0])
         return Replan(concurrent=True)
+    if error.sqlstate == DEPLOY_LOCK_WAIT:  # file k waited for another deploy: no finding on any file
+        waiting = _first_unrecorded(run, files)
+        stop = files.index(waiting) if waiting is not None else len(files)
+        _committed(run, files[:stop])
+        return deploy_lock_refused(error, run.options.lock_wait, run.run_id, run.attempts,
+                                   f"{stop} earlier file(s) of its request committed, nothing after them ran"
+                                   if stop else "nothing was run")
     failure, culprit = transaction_failed(run, script, files, error)
     if culprit is None:
-        try:
-            recorded = set(read_history(run.target).versions)
-        except (QueryError, TargetError):
-            recorded = set()
-        culprit = next((m for m in files if m.version not in recorded), None)
+        culprit = _first_unrecorded(run, files)
         if culprit is not None and files.index(culprit) > 0:  # name the file the message could not
             failure, _ = transaction_failed(run, script, [culprit], error)
     stop = files.index(culprit) if culprit is not None else 0
@@ -260,6 +272,15 @@ def _pack_failed(run: RunContext, script: requests.Script, files: list[Migration
     if culprit is not None:
         run.emit(culprit, MigrationStatus.FAILED, message=failure.problems[0].message)
     return failure
+
+
+def _first_unrecorded(run: RunContext, files: list[Migration]) -> Migration | None:
+    """The first file of a stopped pack that history does not have: where it stopped."""
+    try:
+        recorded = set(read_history(run.target).versions)
+    except (QueryError, TargetError):
+        recorded = set()
+    return next((m for m in files if m.version not in recorded), None)
 
 
 def _committed(run: RunContext, files: list[Migration]) -> None:

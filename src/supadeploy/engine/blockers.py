@@ -7,14 +7,15 @@ Every message that names such a session says the same things the same way (`sess
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
-from ..errors import PlanRefused, TargetError
+from ..errors import OutcomeUnknownError, PlanRefused, SupadeployError, TargetError
 from ..model import Problem
 from ..sqltext import qualified
-from ..targets.base import QueryError, Target, single_json
-from . import requests
+from ..targets.base import QueryError
 from .history import History
 from .migrations import Migration
 from .plan import Plan
@@ -74,19 +75,29 @@ def refuse_behind_blockers(plan: Plan, history: History) -> None:
                       "nothing was sent", problems)
 
 
-def deploy_lock_holders(target: Target) -> list[Session]:
-    try:
-        return list(single_json(target.run(requests.diagnose([]), safe_to_resend=True)).get("advisory") or [])
-    except (QueryError, TargetError):
-        return []
-
-
 def deploy_lock_text(holders: list[Session], lock_wait: str) -> str:
     who = sessions_text(holders) or "it had finished by the time supadeploy looked"
     return f"another deploy held supadeploy's lock on this database for longer than --lock-wait ({lock_wait}): {who}"
 
 
-def waited_too_long(target: Target, lock_wait: str, what: str = "nothing was run") -> TargetError:
-    """supadeploy's own lock was not granted within --lock-wait: who holds it, and for how long."""
-    return TargetError(f"{deploy_lock_text(deploy_lock_holders(target), lock_wait)}; {what}. Retry when it has "
-                       "finished, or raise --lock-wait.")
+def deploy_lock_refused(error: QueryError, lock_wait: str, run_tag: str, attempts: Mapping[str, list[str]],
+                        what: str = "nothing was run") -> SupadeployError:
+    """The deploy lock was not granted within --lock-wait (requests.DEPLOY_LOCK_WAIT): a wait, not a finding on
+    any file. Held by another deploy: who, for how long, what to do. Held under this deploy's own tag: an
+    earlier attempt of this deploy whose answer was lost is still running, and may still commit."""
+    try:
+        holders = [h for h in json.loads(error.detail or "[]") if isinstance(h, dict)]
+    except ValueError:
+        holders = []
+    own = [h for h in holders if run_tag and str(h.get("application") or "").startswith(run_tag)]
+    if not own:
+        return TargetError(f"waiting for another deploy: {deploy_lock_text(holders, lock_wait)}; {what}. Retry "
+                           "when it has finished, or raise --lock-wait.")
+    versions = sorted({v for h in own for v in attempts.get(str(h.get("application")), [])})
+    applying = (f"applying {', '.join(versions)}" if versions else
+                "supadeploy's own bookkeeping, no migration")
+    return OutcomeUnknownError(
+        f"an earlier attempt of this deploy, whose answer was lost, still held supadeploy's lock on this database "
+        f"after --lock-wait ({lock_wait}): {sessions_text(own)}. It was not another deploy: that transaction "
+        f"({applying}) is still open on the server and may still commit; {what}. Run `supadeploy status` once it "
+        "has finished to see what history says, then deploy again.")

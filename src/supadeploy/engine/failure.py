@@ -16,7 +16,7 @@ from ..model import Problem, SqlError
 from ..sqltext import qualified
 from ..targets.base import QueryError, single_json
 from . import requests
-from .blockers import deploy_lock_text, sessions_text, short_name
+from .blockers import sessions_text, short_name
 from .migrations import Migration, Statement
 from .requests import Script
 from .run import ApplyOptions, RunContext
@@ -122,9 +122,11 @@ def _explain(error: QueryError, options: ApplyOptions, own_sql: bool,
              batch: list[Migration]) -> str:
     """The setting that fired, who held the lock, or which directive a statement needs."""
     if error.sqlstate == "55P03":
-        if own_sql and located is None:
-            return (f"\nHINT: {deploy_lock_text(diagnosis.get('advisory') or [], options.lock_wait)}. Retry when it "
-                    "has finished, or raise --lock-wait.")
+        if own_sql and located is None:  # not the deploy lock (that wait ends in DEPLOY_LOCK_WAIT): its bookkeeping
+            return (f"\nHINT: a lock on supadeploy's own bookkeeping (the history tables in supabase_migrations) was "
+                    f"not granted within lock_timeout ({options.lock_timeout}): another session holds a lock on "
+                    "one of them (a long transaction reading or changing migration history). No statement of the "
+                    "file was at fault; retry when that session has finished.")
         tables = {short_name(qualified(s, n)) for s, n in located[1].relations} if located else set()
         holders = [h for h in diagnosis.get("holders") or [] if not tables or short_name(h["relation"]) in tables]
         return (f"\nHINT: a lock was not granted within lock_timeout ({options.lock_timeout}). "

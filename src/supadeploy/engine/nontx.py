@@ -27,10 +27,10 @@ from ..errors import Interrupted, MigrationFailed, OutcomeUnknown, OutcomeUnknow
 from ..model import MigrationStatus, Problem, SqlError
 from ..targets.base import QueryError, single_json
 from . import requests
-from .blockers import waited_too_long
+from .blockers import deploy_lock_refused
 from .failure import sql_message
 from .migrations import IndexBuild, Migration
-from .requests import ALREADY_APPLIED, CHANGED_SINCE, CLAIMED, INVALID_INDEX
+from .requests import ALREADY_APPLIED, CHANGED_SINCE, CLAIMED, DEPLOY_LOCK_WAIT, INVALID_INDEX, new_tag
 from .run import Replan, RunContext
 
 
@@ -47,6 +47,8 @@ def apply_non_transactional(run: RunContext, migration: Migration) -> None:
         except QueryError as error:
             if error.sqlstate == ALREADY_APPLIED:
                 raise Replan(concurrent=True) from None
+            if error.sqlstate == DEPLOY_LOCK_WAIT:
+                raise deploy_lock_refused(error, run.options.lock_wait, run.run_id, run.attempts) from None
             raise _claim_refused(migration, error) from None
         if target.sticky_session:
             target.run(requests.session_timeouts(run.options.lock_timeout, run.options.statement_timeout),
@@ -73,8 +75,8 @@ def _session_lock(run: RunContext) -> None:
     try:
         run.target.run(requests.session_lock(run.options.lock_wait), safe_to_resend=False)
     except QueryError as error:
-        if error.sqlstate == "55P03":
-            raise waited_too_long(run.target, run.options.lock_wait) from None
+        if error.sqlstate == DEPLOY_LOCK_WAIT:
+            raise deploy_lock_refused(error, run.options.lock_wait, run.run_id, run.attempts) from None
         raise
 
 
@@ -87,8 +89,11 @@ def _session_unlock(run: RunContext) -> None:
 
 def _claim(run: RunContext, migration: Migration) -> int:
     """Under the lock: not applied yet, same content as any earlier partial run; returns statements done."""
+    tag = new_tag(run.run_id)
+    run.attempts[tag] = []  # it only claims the file
     answer = single_json(run.target.run(
-        requests.claim(migration, run.run_id, run.options.lock_wait, run.target.sticky_session), safe_to_resend=True))
+        requests.claim(migration, run.run_id, run.options.lock_wait, run.target.sticky_session, tag),
+        safe_to_resend=True))
     done = int(answer.get("done") or 0)
     if done:
         run.hooks.waiting(f"{migration.filename}: {done} of {len(migration.statements)} statements ran in an "
@@ -111,15 +116,12 @@ def _claim_refused(migration: Migration, error: QueryError) -> Exception:
             "nothing was run. Deploy again when it has finished (a claim that has not moved for --lock-wait is "
             "taken over: the deploy holding it was stopped)", file=migration.display_path, line=1,
             title="Migration in progress elsewhere")])
-    if error.sqlstate == "55P03":
-        return MigrationFailed(f"another deploy held supadeploy's lock for longer than --lock-wait "
-                               f"({error.message}); nothing was run")
     return MigrationFailed(f"could not start {migration.filename}: {error}")
 
 
 def _release(run: RunContext, migration: Migration) -> None:
     try:
-        run.target.run(requests.release(migration, run.run_id), safe_to_resend=True)
+        run.target.run(requests.release(migration, run.run_id, run.options.lock_wait), safe_to_resend=True)
     except Exception:  # noqa: BLE001 - best effort: a claim older than --lock-wait is taken over anyway
         pass
 
@@ -214,9 +216,16 @@ def _already_built(run: RunContext, migration: Migration, build: IndexBuild) -> 
 
 def _finish(run: RunContext, migration: Migration) -> None:
     """History row only after the last statement, and never over an INVALID index the file built."""
+    tag = new_tag(run.run_id)
+    run.attempts[tag] = [migration.version]  # it writes the history row
     try:
-        run.target.run(requests.finish(migration, run.run_id, run.options.lock_wait), safe_to_resend=True)
+        run.target.run(requests.finish(migration, run.run_id, run.options.lock_wait, tag), safe_to_resend=True)
     except QueryError as error:
+        if error.sqlstate == DEPLOY_LOCK_WAIT:
+            raise deploy_lock_refused(
+                error, run.options.lock_wait, run.run_id, run.attempts,
+                f"every statement of {migration.filename} ran (each committed on its own) but it is not recorded as "
+                "applied yet; the next deploy records it without running anything again") from None
         if error.sqlstate == INVALID_INDEX:
             raise MigrationFailed(f"{migration.filename}: index {error.message} is INVALID after its build", [Problem(
                 f"index {error.message} is INVALID although its statement succeeded; the migration is not recorded "

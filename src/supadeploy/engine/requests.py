@@ -47,6 +47,7 @@ GATE_FAILED = "SD003"  # the assertions failed before COMMIT: DETAIL carries the
 CHANGED_SINCE = "SD004"  # a non-transactional file's progress was recorded for other content
 CLAIMED = "SD005"  # another deploy is applying that file right now
 INVALID_INDEX = "SD006"  # an index the file built is INVALID
+DEPLOY_LOCK_WAIT = "SD007"  # the deploy lock was not granted within --lock-wait: DETAIL lists who held it
 
 CLI_COLUMNS = ("statements", "name")  # what the Supabase CLI adds to its history table
 CURSOR = "supabase_migrations.supadeploy_cursor"
@@ -86,6 +87,20 @@ BEGIN
 END
 $sd_dry_run$;
 """
+
+
+def deploy_lock(lock_wait: str, session: bool = False) -> str:
+    """Queue for supadeploy's deploy lock (for the transaction, or with `session` for the session) at most
+    `lock_wait`. Giving up raises DEPLOY_LOCK_WAIT with the sessions holding the lock at that instant in
+    DETAIL: a wait for another deploy is told apart from any lock a statement waits for, and who held it is
+    read when it mattered, not after."""
+    function = "pg_advisory_lock" if session else "pg_advisory_xact_lock"
+    return (f"SET {'' if session else 'LOCAL '}lock_timeout = {literal(lock_wait)};\n"
+            f"DO $sd_lock$\nBEGIN\n  PERFORM pg_catalog.{function}({ADVISORY_LOCK_KEY});\n"
+            "EXCEPTION WHEN lock_not_available THEN\n"
+            f"  RAISE EXCEPTION USING ERRCODE = '{DEPLOY_LOCK_WAIT}',\n"
+            "    MESSAGE = 'supadeploy: the deploy lock was not granted within --lock-wait',\n"
+            f"    DETAIL = {DEPLOY_LOCK_HOLDERS}::text;\nEND\n$sd_lock$;\n")
 
 
 # --- what other families place into a deploy transaction ---------------------------
@@ -162,11 +177,11 @@ def history_tables(columns: tuple[str, ...] | None) -> str:
     return "".join(parts) + SIDE_TABLES
 
 
-def ensure_history(columns: tuple[str, ...], lock_wait: str) -> str:
+def ensure_history(columns: tuple[str, ...], lock_wait: str, tag: str | None = None) -> str:
     """A short transaction of its own (the CLI's 4 s lock timeout) that creates what is missing of the
-    history tables, then reads history again."""
+    history tables, then reads history again. `tag`: its application_name (new_tag of the deploy)."""
     return locked("SET LOCAL lock_timeout = '4s';\n" + history_tables(columns)
-                  + read_history(reset=False), lock_wait)
+                  + read_history(reset=False), lock_wait, tag)
 
 
 # --- the deploy transaction -----------------------------------------------------
@@ -185,9 +200,11 @@ class Settings:
                 f"SET LOCAL statement_timeout = {literal(self.statement_timeout)};\n")
 
 
-def new_tag() -> str:
-    """application_name for one request, so a request whose answer was lost can be found running."""
-    return f"supadeploy:{secrets.token_hex(8)}"
+def new_tag(run: str = "") -> str:
+    """application_name for one request, so a request whose answer was lost can be found running. Given the
+    tag of the deploy it belongs to (`run`), it starts with it: a session holding the deploy lock under a tag
+    of this deploy is this deploy's own earlier attempt, whose answer was lost."""
+    return f"{run}/{secrets.token_hex(4)}" if run else f"supadeploy:{secrets.token_hex(8)}"
 
 
 @dataclass(frozen=True)
@@ -345,8 +362,7 @@ def _transaction(script: Script, batch: list[Migration], settings: Settings, loc
     the history tables first when they do not exist yet."""
     script.add(SESSION_RESET
                + f"SET LOCAL application_name = {literal(settings.tag)};\n"
-               + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
-               + f"SELECT pg_catalog.pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
+               + deploy_lock(lock_wait)
                + AFTER_LOCK)
     if history:
         script.add(history)
@@ -460,8 +476,7 @@ def locked(body: str, lock_wait: str, tag: str | None = None) -> str:
     """A short transaction of supadeploy's own under the deploy lock (history tables, progress rows)."""
     return (SESSION_RESET
             + (f"SET LOCAL application_name = {literal(tag)};\n" if tag else "")
-            + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
-            + f"SELECT pg_catalog.pg_advisory_xact_lock({ADVISORY_LOCK_KEY});\n"
+            + deploy_lock(lock_wait)
             + AFTER_LOCK + body)
 
 
@@ -486,8 +501,7 @@ def diagnose(tables: list[str]) -> str:
 
 def session_lock(lock_wait: str) -> str:
     """Hold the deploy lock for a whole file on a direct connection (its session lasts)."""
-    return (SESSION_RESET + f"SET lock_timeout = {literal(lock_wait)};\n"
-            f"SELECT pg_catalog.pg_advisory_lock({ADVISORY_LOCK_KEY});\n")
+    return SESSION_RESET + deploy_lock(lock_wait, session=True)
 
 
 def session_unlock() -> str:
@@ -499,7 +513,7 @@ def session_timeouts(lock_timeout: str, statement_timeout: str) -> str:
             f"SET statement_timeout = {literal(statement_timeout)};\n")
 
 
-def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: bool) -> str:
+def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: bool, tag: str | None = None) -> str:
     """Under the lock: not applied yet, same content as any earlier partial run; answers `done`."""
     version = literal(migration.version)
     # A claim another deploy left: on a direct connection the session lock already excludes a live one;
@@ -512,11 +526,14 @@ def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: boo
             + start_row(migration)
             + "SELECT pg_catalog.jsonb_build_object('done', (SELECT done FROM supabase_migrations.supadeploy_progress "
             f"WHERE version = {version})) AS result;\n")
-    return locked(body, lock_wait, run_id)
+    return locked(body, lock_wait, tag or run_id)
 
 
-def release(migration: Migration, run_id: str) -> str:
-    return (SESSION_RESET + "UPDATE supabase_migrations.supadeploy_progress SET run_id = '' WHERE version = "
+def release(migration: Migration, run_id: str, lock_wait: str) -> str:
+    """Give up this deploy's claim on a file; bounded, since the row may be locked by a transaction of ours
+    still running on the server (a lost answer)."""
+    return (SESSION_RESET + f"SET LOCAL lock_timeout = {literal(lock_wait)};\n"
+            "UPDATE supabase_migrations.supadeploy_progress SET run_id = '' WHERE version = "
             f"{literal(migration.version)} AND run_id = {literal(run_id)};\n")
 
 
@@ -536,7 +553,7 @@ def drop_index(build: IndexBuild) -> str:
     return f"DROP INDEX CONCURRENTLY IF EXISTS {build.qualified_name}"
 
 
-def finish(migration: Migration, run_id: str, lock_wait: str) -> str:
+def finish(migration: Migration, run_id: str, lock_wait: str, tag: str | None = None) -> str:
     """History row only after the last statement, and never over an INVALID index the file built."""
     checks = "".join(
         f"""
@@ -551,4 +568,4 @@ def finish(migration: Migration, run_id: str, lock_wait: str) -> str:
         body += f"DO $sd_valid$\nBEGIN{checks}\nEND\n$sd_valid$;\n"
     body += (history_row(migration)
              + f"DELETE FROM supabase_migrations.supadeploy_progress WHERE version = {literal(migration.version)};\n")
-    return locked(body, lock_wait, run_id)
+    return locked(body, lock_wait, tag or run_id)

@@ -80,7 +80,8 @@ class RunContext:
     hooks: Hooks
     outcome: DeployOutcome
     history: History
-    run_id: str = field(default_factory=new_tag)
+    run_id: str = field(default_factory=new_tag)  # the deploy's tag: its requests' tags start with it
+    attempts: dict[str, list[str]] = field(default_factory=dict)  # tag of each transaction sent → its versions
 
     def emit(self, migration: Migration, status: MigrationStatus, duration_ms: int | None = None,
              message: str = "") -> None:
