@@ -17,8 +17,8 @@ import time
 from functools import partial
 from typing import Any
 
-from ..errors import MigrationFailed, OutcomeUnknown, TargetError
-from ..model import MigrationStatus
+from ..errors import MigrationFailed, OutcomeUnknown, PlanRefused, TargetError
+from ..model import MigrationStatus, Problem
 from ..targets.base import QueryError, Target, single_json
 from . import requests, send
 from .blockers import deploy_lock_refused, refuse_behind_blockers
@@ -63,6 +63,8 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
             return outcome
         send.refuse_oversized(target, plan.pending,
                               partial(_script, options, history=history, tag=new_tag(), with_gate=True))
+        if not options.dry_run:
+            _refuse_unwritable(history, plan, hooks)
         missing = None if options.dry_run or history.ready else history
         if missing is not None:
             history = _ensure_history(target, history, options, run_tag, attempts)
@@ -110,12 +112,33 @@ def _ensure_history(target: Target, history: History, options: ApplyOptions, run
     tag = new_tag(run_tag)
     attempts[tag] = []  # supadeploy's own bookkeeping, no migration
     try:
-        return parse_history(single_json(target.run(
-            requests.ensure_history(history.columns, options.lock_wait, tag), safe_to_resend=True)))
+        return parse_history(single_json(target.run(history.ensure(options.lock_wait, tag), safe_to_resend=True)))
     except QueryError as error:
         if error.sqlstate == DEPLOY_LOCK_WAIT:
             raise deploy_lock_refused(error, options.lock_wait, run_tag, attempts) from None
-        raise TargetError(f"could not create the migration history tables: {error}") from None
+        hint = (f" The grant it needs, given by the owner of supabase_migrations: {history.grant('CREATE')}"
+                if error.sqlstate == "42501" else "")
+        raise TargetError(f"could not create the migration history tables: {error}; nothing was sent.{hint}"
+                          ) from None
+
+
+def _refuse_unwritable(history: History, plan: Plan, hooks: Hooks) -> None:
+    """History another tool keeps in a schema this role cannot create in: the grants a deploy cannot do
+    without are named before anything is sent; without supadeploy's side tables the deploy goes on with the
+    CLI's table alone (said once), but a file outside a transaction cannot be resumed exactly once."""
+    history.refuse_unwritable()
+    if not history.cli_only:
+        return
+    outside = [m for m in plan.pending if not m.transactional]
+    if outside:
+        raise PlanRefused(
+            f"{len(outside)} pending file(s) run outside a transaction, which needs supadeploy's progress table; "
+            "nothing was sent", [Problem(
+                f"{m.filename} runs outside a transaction, statement by statement: supadeploy records how far it "
+                f"got in supabase_migrations.supadeploy_progress, which role {history.role} may not create. "
+                f"Nothing was sent. As the owner of supabase_migrations: {history.grant('CREATE')}",
+                file=m.display_path, line=1, title="History bookkeeping unavailable") for m in outside])
+    hooks.note(Problem(history.cli_only_note(), title="History bookkeeping unavailable"))
 
 
 def _undo_history(target: Target, missing: History, options: ApplyOptions, hooks: Hooks) -> None:
@@ -123,7 +146,8 @@ def _undo_history(target: Target, missing: History, options: ApplyOptions, hooks
     that fails leaves the database as it found it (unless another deploy wrote history meanwhile)."""
     try:
         target.run(requests.undo_history(
-            schema=missing.schema, table=missing.exists, columns=missing.columns, log=missing.log,
+            schema=missing.schema, table=missing.exists,
+            columns=missing.columns if missing.can_alter else requests.CLI_COLUMNS, log=missing.log,
             progress=missing.progress_table, cursor=missing.cursor is not None, lock_wait=options.lock_wait),
             safe_to_resend=True)
     except (QueryError, TargetError) as error:
@@ -226,6 +250,7 @@ def _apply_pack(run: RunContext, files: list[Migration]) -> None:
     settings = Settings(new_tag(run.run_id), options.lock_timeout, options.statement_timeout)
     run.attempts[settings.tag] = [m.version for m in files]
     script = requests.deploy_pack(files, settings, options.lock_wait, cursor=run.history.cursor,
+                                  keep=run.history.writes,
                                   tracer=options.tracer, probe=options.probe)
     run.hooks.starting(files, f"{len(files)} files in one request, one transaction each", settings.tag)
     started = time.monotonic()
@@ -290,7 +315,9 @@ def _committed(run: RunContext, files: list[Migration]) -> None:
 
 def _columns(history: History) -> tuple[str, ...] | None:
     """The history table's columns, when it exists: those are not altered again (no ACCESS EXCLUSIVE lock)."""
-    return history.columns if history.exists else None
+    if not history.exists:
+        return None
+    return history.columns if history.can_alter else history.columns + requests.CLI_COLUMNS
 
 
 def _script(options: ApplyOptions, batch: list[Migration], *, history: History, tag: str, with_gate: bool
@@ -300,7 +327,8 @@ def _script(options: ApplyOptions, batch: list[Migration], *, history: History, 
     settings = Settings(tag, options.lock_timeout, options.statement_timeout)
     return requests.deploy_transaction(
         batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not history.ready,
-        columns=_columns(history), cursor=history.cursor, gate=options.gate if with_gate else None,
+        columns=_columns(history), schema=history.schema, keep=history.writes, cursor=history.cursor,
+        gate=options.gate if with_gate else None,
         tracer=options.tracer,
         trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)
 

@@ -50,6 +50,18 @@ INVALID_INDEX = "SD006"  # an index the file built is INVALID
 DEPLOY_LOCK_WAIT = "SD007"  # the deploy lock was not granted within --lock-wait: DETAIL lists who held it
 
 CLI_COLUMNS = ("statements", "name")  # what the Supabase CLI adds to its history table
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """What a deploy writes besides the migrations: the CLI's history columns (those the table has, when
+    it is another role's and cannot be altered) and supadeploy's side tables (when they could be created)."""
+
+    columns: tuple[str, ...] = CLI_COLUMNS
+    own_tables: bool = True
+
+
+EVERYTHING = Bookkeeping()
 CURSOR = "supabase_migrations.supadeploy_cursor"
 PACK_TABLE = "pg_temp.supadeploy_pack"  # a pack's per-file results, committed with each file
 
@@ -162,25 +174,31 @@ def read_history(sizes: list[str] | None = None, extra: str | None = None, block
             + "DROP FUNCTION pg_temp.supadeploy_read_history(text[]);\n")
 
 
-def history_tables(columns: tuple[str, ...] | None) -> str:
+def history_tables(columns: tuple[str, ...] | None, *, schema: bool = False) -> str:
     """What creates the history table (as the CLI does) and supadeploy's side tables.
 
     `columns` are the history table's columns as read: those that exist are not altered again, so no ACCESS
-    EXCLUSIVE lock is taken on a table that is already right. With None (a dry run's own rolled-back
-    transaction) everything is created with IF NOT EXISTS.
+    EXCLUSIVE lock is taken on a table that is already right (nor is the table created again: that needs
+    CREATE on a schema another tool may own). With None (a dry run's own rolled-back transaction) everything
+    is created with IF NOT EXISTS. `schema`: supabase_migrations exists (not created again, for the same
+    reason).
     """
-    parts = ["CREATE SCHEMA IF NOT EXISTS supabase_migrations;\n",
-             "CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);\n"]
+    parts = [] if schema or columns is not None else ["CREATE SCHEMA IF NOT EXISTS supabase_migrations;\n"]
+    if columns is None:
+        parts.append("CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations "
+                     "(version text NOT NULL PRIMARY KEY);\n")
     for column, kind in (("statements", "text[]"), ("name", "text")):
         if columns is None or column not in columns:
             parts.append(f"ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS {column} {kind};\n")
     return "".join(parts) + SIDE_TABLES
 
 
-def ensure_history(columns: tuple[str, ...], lock_wait: str, tag: str | None = None) -> str:
+def ensure_history(columns: tuple[str, ...] | None, lock_wait: str, tag: str | None = None, *,
+                   schema: bool = False) -> str:
     """A short transaction of its own (the CLI's 4 s lock timeout) that creates what is missing of the
-    history tables, then reads history again. `tag`: its application_name (new_tag of the deploy)."""
-    return locked("SET LOCAL lock_timeout = '4s';\n" + history_tables(columns)
+    history tables, then reads history again. `columns`: the CLI's table's, or None when it does not exist;
+    `tag`: its application_name (new_tag of the deploy)."""
+    return locked("SET LOCAL lock_timeout = '4s';\n" + history_tables(columns, schema=schema)
                   + read_history(reset=False), lock_wait, tag)
 
 
@@ -309,7 +327,7 @@ class Script:
 
 def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
                        create_history: bool, cursor: int | None, columns: tuple[str, ...] | None = None,
-                       gate: Gate | None = None,
+                       schema: bool = False, keep: Bookkeeping = EVERYTHING, gate: Gate | None = None,
                        tracer: Tracer | None = None, trace_shared: bool = True, probe: Probe | None = None) -> Script:
     """The text of one transaction applying `batch` (and the gate, if any).
 
@@ -319,7 +337,8 @@ def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: st
     (each file judged by its own locks).
     """
     script = Script(tag=settings.tag, base=_cursor_base(cursor), cursor=cursor or 0)
-    _transaction(script, batch, settings, lock_wait, history=history_tables(columns) if create_history else "",
+    _transaction(script, batch, settings, lock_wait,
+                 history=history_tables(columns, schema=schema) if create_history else "", keep=keep,
                  tracer=tracer, trace_shared=trace_shared, probe=probe)
     if gate is not None:
         script.add(_gate(gate))
@@ -330,7 +349,7 @@ def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: st
 
 
 def deploy_pack(files: list[Migration], settings: Settings, lock_wait: str, *, cursor: int | None,
-                tracer: Tracer | None = None, probe: Probe | None = None) -> Script:
+                keep: Bookkeeping = EVERYTHING, tracer: Tracer | None = None, probe: Probe | None = None) -> Script:
     """One request applying several files, each in a transaction of its own (file mode, fewer round trips).
 
     A multi-statement text runs as one implicit transaction until a COMMIT ends it; the next statement
@@ -343,7 +362,8 @@ def deploy_pack(files: list[Migration], settings: Settings, lock_wait: str, *, c
     script.add(SESSION_RESET + f"DROP TABLE IF EXISTS {PACK_TABLE};\n"
                f"CREATE TEMPORARY TABLE {PACK_TABLE.split('.')[1]} (n integer, result jsonb);\nCOMMIT;\n")
     for n, migration in enumerate(files):
-        _transaction(script, [migration], settings, lock_wait, history="", tracer=tracer, trace_shared=False,
+        _transaction(script, [migration], settings, lock_wait, history="", keep=keep, tracer=tracer,
+                     trace_shared=False,
                      probe=probe)
         script.add(f"INSERT INTO {PACK_TABLE} VALUES ({n}, "
                    "pg_catalog.current_setting('supadeploy.result')::jsonb);\nCOMMIT;\n")
@@ -357,7 +377,7 @@ def _cursor_base(cursor: int | None) -> int:
 
 
 def _transaction(script: Script, batch: list[Migration], settings: Settings, lock_wait: str, *,
-                 history: str, tracer: Tracer | None, trace_shared: bool, probe: Probe | None) -> None:
+                 history: str, keep: Bookkeeping, tracer: Tracer | None, trace_shared: bool, probe: Probe | None) -> None:
     """One transaction's text up to its result (kept in the `supadeploy.result` setting); `history` creates
     the history tables first when they do not exist yet."""
     script.add(SESSION_RESET
@@ -371,7 +391,7 @@ def _transaction(script: Script, batch: list[Migration], settings: Settings, loc
         script.add(tracer.setup(batch, carried))
     for m, migration in enumerate(batch):
         script.add(settings.sql())
-        script.add(guard(migration.version) + start_row(migration))
+        script.add(guard(migration.version) + start_row(migration, keep))
         if tracer is not None:
             script.add(tracer.begin(migration, carried))
         for s, statement in enumerate(migration.statements):
@@ -383,15 +403,15 @@ def _transaction(script: Script, batch: list[Migration], settings: Settings, loc
                 script.add(settings.sql())
         script.mark(migration, None)
         script.add(SESSION_RESET + settings.sql())
-        script.add(history_row(migration))
+        script.add(history_row(migration, keep))
     versions = text_array([m.version for m in batch])
     probed = probe.result(batch) if probe is not None else None
     if probe is not None:
         script.add(probe.finish(batch))
+    durations = ("(SELECT pg_catalog.jsonb_object_agg(version, duration_ms) FROM supabase_migrations.supadeploy_log "
+                 f"WHERE version = ANY ({versions}))" if keep.own_tables else "'{}'::jsonb")
     script.add(
-        "SELECT pg_catalog.set_config('supadeploy.result', pg_catalog.jsonb_build_object('applied', ("
-        "SELECT pg_catalog.jsonb_object_agg(version, duration_ms) FROM supabase_migrations.supadeploy_log "
-        f"WHERE version = ANY ({versions})), "
+        f"SELECT pg_catalog.set_config('supadeploy.result', pg_catalog.jsonb_build_object('applied', {durations}, "
         "'tables', (SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = 'public')"
         + (f", 'trace', {tracer.result()}" if tracer is not None else "")
         + (f", 'probe', {probed}" if probed is not None else "") +
@@ -429,8 +449,10 @@ def guard(version: str) -> str:
     )
 
 
-def start_row(migration: Migration) -> str:
+def start_row(migration: Migration, keep: Bookkeeping = EVERYTHING) -> str:
     """supadeploy's log row, written when a migration starts: its start time lives in a table, not a setting."""
+    if not keep.own_tables:
+        return ""
     return (
         "INSERT INTO supabase_migrations.supadeploy_log (version, applied_at, duration_ms, fingerprint, tool) "
         f"VALUES ({literal(migration.version)}, pg_catalog.clock_timestamp(), NULL, "
@@ -439,15 +461,20 @@ def start_row(migration: Migration) -> str:
         "fingerprint = excluded.fingerprint, tool = excluded.tool;\n")
 
 
-def history_row(migration: Migration) -> str:
-    """The CLI's INSERT (version, name, statements), and the duration on supadeploy's log row."""
+def history_row(migration: Migration, keep: Bookkeeping = EVERYTHING) -> str:
+    """The CLI's INSERT (version, name, statements: those of its columns the table has), and the duration on
+    supadeploy's log row."""
     version = literal(migration.version)
-    return (
-        "INSERT INTO supabase_migrations.schema_migrations (version, name, statements) "
-        f"VALUES ({version}, {literal(migration.name)}, {text_array(list(migration.history_statements))});\n"
-        "UPDATE supabase_migrations.supadeploy_log SET "
-        "duration_ms = (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000)::integer, "
-        f"applied_at = pg_catalog.clock_timestamp() WHERE version = {version};\n")
+    values = {"version": version, "name": literal(migration.name),
+              "statements": text_array(list(migration.history_statements))}
+    columns = ["version", *(c for c in ("name", "statements") if c in keep.columns)]
+    row = (f"INSERT INTO supabase_migrations.schema_migrations ({', '.join(columns)}) "
+           f"VALUES ({', '.join(values[c] for c in columns)});\n")
+    if not keep.own_tables:
+        return row
+    return (row + "UPDATE supabase_migrations.supadeploy_log SET "
+            "duration_ms = (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000)"
+            f"::integer, applied_at = pg_catalog.clock_timestamp() WHERE version = {version};\n")
 
 
 def undo_history(*, schema: bool, table: bool, columns: tuple[str, ...], log: bool, progress: bool, cursor: bool,
@@ -553,7 +580,8 @@ def drop_index(build: IndexBuild) -> str:
     return f"DROP INDEX CONCURRENTLY IF EXISTS {build.qualified_name}"
 
 
-def finish(migration: Migration, run_id: str, lock_wait: str, tag: str | None = None) -> str:
+def finish(migration: Migration, run_id: str, lock_wait: str, tag: str | None = None,
+           keep: Bookkeeping = EVERYTHING) -> str:
     """History row only after the last statement, and never over an INVALID index the file built."""
     checks = "".join(
         f"""
@@ -566,6 +594,6 @@ def finish(migration: Migration, run_id: str, lock_wait: str, tag: str | None = 
     body = guard(migration.version)
     if checks:
         body += f"DO $sd_valid$\nBEGIN{checks}\nEND\n$sd_valid$;\n"
-    body += (history_row(migration)
+    body += (history_row(migration, keep)
              + f"DELETE FROM supabase_migrations.supadeploy_progress WHERE version = {literal(migration.version)};\n")
     return locked(body, lock_wait, tag or run_id)

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ...engine import requests
+from ...engine.history import parse_history
 from ...engine.migrations import FILENAME_RE, Migration, parse_migration
 from ...errors import ConfigError, OutcomeUnknown, TargetError
-from ...targets.base import QueryError, Target
+from ...targets.base import QueryError, Target, single_json
 from .history import UnexplainedRow
 from .reads import read_history
 
@@ -72,9 +73,11 @@ def record_applied(target: Target, migration: Migration, lock_wait: str) -> None
     """The history row (and supadeploy's log row) of a migration the target already has, under the deploy
     lock, guarded like a deploy: if the version is there already, nothing is written."""
     history = read_history(target)
+    history.refuse_unwritable()
     if not history.ready:
-        target.run(requests.ensure_history(history.columns, lock_wait), safe_to_resend=True)
-    body = requests.guard(migration.version) + requests.start_row(migration) + requests.history_row(migration)
+        history = parse_history(single_json(target.run(history.ensure(lock_wait), safe_to_resend=True)))
+    body = (requests.guard(migration.version) + requests.start_row(migration, history.writes)
+            + requests.history_row(migration, history.writes))
     try:
         target.run(requests.locked(body, lock_wait))
     except QueryError as error:

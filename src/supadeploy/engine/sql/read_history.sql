@@ -5,9 +5,24 @@ LANGUAGE plpgsql AS $fn$
 DECLARE
   result jsonb;
   cols text[];
-  has_log boolean := pg_catalog.to_regclass('supabase_migrations.supadeploy_log') IS NOT NULL;
+  has_log boolean;
 BEGIN
+  -- Who reads, who owns the schema, and what this role may do there: history written by another tool may
+  -- live in a schema this role cannot create in (then supadeploy works with the CLI's table alone).
   result := pg_catalog.jsonb_build_object(
+    'role', current_user::text,
+    'schema_owner', (SELECT pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n
+                      WHERE n.nspname = 'supabase_migrations'),
+    'can_create', CASE WHEN pg_catalog.to_regnamespace('supabase_migrations') IS NULL
+                       THEN pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE')
+                       ELSE pg_catalog.has_schema_privilege('supabase_migrations', 'CREATE') END);
+  IF pg_catalog.to_regnamespace('supabase_migrations') IS NOT NULL
+     AND NOT pg_catalog.has_schema_privilege('supabase_migrations', 'USAGE') THEN
+    RETURN result || pg_catalog.jsonb_build_object('usage', false, 'schema', true, 'exists', false,
+                                                   'columns', '[]'::jsonb, 'rows', '[]'::jsonb);
+  END IF;
+  has_log := pg_catalog.to_regclass('supabase_migrations.supadeploy_log') IS NOT NULL;
+  result := result || pg_catalog.jsonb_build_object(
     'server_version_num', pg_catalog.current_setting('server_version_num')::int,
     'cursor', pg_catalog.to_regclass('supabase_migrations.supadeploy_cursor')::oid,
     'schema', pg_catalog.to_regnamespace('supabase_migrations') IS NOT NULL,
@@ -24,7 +39,14 @@ BEGIN
   END IF;
   SELECT pg_catalog.array_agg(attname::text) INTO cols FROM pg_catalog.pg_attribute
    WHERE attrelid = 'supabase_migrations.schema_migrations'::regclass AND attnum > 0 AND NOT attisdropped;
-  result := result || pg_catalog.jsonb_build_object('exists', true, 'columns', pg_catalog.to_jsonb(cols));
+  result := result || pg_catalog.jsonb_build_object('exists', true, 'columns', pg_catalog.to_jsonb(cols),
+    'can_read', pg_catalog.has_table_privilege('supabase_migrations.schema_migrations', 'SELECT'),
+    'can_write', pg_catalog.has_table_privilege('supabase_migrations.schema_migrations', 'INSERT'),
+    'can_alter', (SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c
+                   WHERE c.oid = 'supabase_migrations.schema_migrations'::regclass));
+  IF NOT pg_catalog.has_table_privilege('supabase_migrations.schema_migrations', 'SELECT') THEN
+    RETURN result || pg_catalog.jsonb_build_object('rows', '[]'::jsonb);
+  END IF;
   IF has_log THEN
     result := result || pg_catalog.jsonb_build_object('rows', (
       SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(m) || pg_catalog.jsonb_build_object(
