@@ -31,7 +31,7 @@ def test_kind_fixture(kind_id: str, index: int, db, tmp_path: Path):
     path.write_text(yaml.safe_dump({"assertions": [{"name": f"{kind_id} fixture {index}", kind_id: fixture.spec}]}))
     target = PostgresTarget(db.dsn)
     try:
-        [result] = verify(target, load_assertions(path), None)
+        [result] = verify(target, load_assertions(path), None).results
     finally:
         target.close()
     assert result.passed == fixture.passes, result.message

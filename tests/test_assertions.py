@@ -133,12 +133,18 @@ def test_a_verify_leaves_no_sequence_value_behind_on_welltrack(db, run_cli):
     assert verify.code == 0 and db.query(SEQUENCES) == before
 
 
-def test_an_insert_into_an_identity_table_draws_one_value_and_nothing_else_stays(db, run_cli, tmp_path):
+def test_an_insert_into_an_identity_table_leaves_its_sequence_exactly_as_it_was(db, run_cli, tmp_path):
+    """nextval is not rolled back: the verify notes every sequence first and puts back what the assertions drew
+    (more in test_assertion_sequences.py: the Management API, gated deploys, concurrent draws)."""
     db.query("create table public.counted (id bigint generated always as identity primary key, v int)")
     checks = tmp_path / "checks.yml"
     checks.write_text("assertions:\n  - name: insert works\n    accepts: {sql: 'insert into public.counted (v) "
                       "values (1)'}\n")
+    state = "select last_value, is_called from public.counted_id_seq"
+    assert db.query(state) == [(1, False)]
+    before = db.query(SEQUENCES)
     result = run_cli("verify", "--db-url", db.dsn, "--assertions", checks, "--migrations-dir", tmp_path)
     assert result.code == 0, result.out
     assert db.value("select count(*) from public.counted") == 0
-    assert db.value("select last_value from pg_sequences where sequencename = 'counted_id_seq'") == 1
+    assert db.query(state) == [(1, False)] and db.query(SEQUENCES) == before  # was (1, true): one step drawn
+    assert db.value("insert into public.counted (v) values (1) returning id") == 1

@@ -17,7 +17,7 @@ from ..engine.run import ApplyOptions, DeployOutcome, TxMode
 from ..errors import ConfigError, MigrationFailed, SupadeployError
 from ..locks.check import LockReview
 from ..locks.trace import LockTracer
-from ..model import AssertionResult, Level, MigrationStatus, Problem
+from ..model import Level, MigrationStatus, Problem
 from . import drift
 from .advising import Advisors
 from .changes import lock_scope, news
@@ -165,10 +165,11 @@ def verify_after(ctx: Context, outcome: DeployOutcome) -> None:
             record_assertions(ctx, assertions.verify(ctx.target, ctx.suite, ctx.migrations))
 
 
-def record_assertions(ctx: Context, found: list[AssertionResult], rolled_back: bool = False) -> None:
-    for result in found:
+def record_assertions(ctx: Context, found: assertions.Verdicts, rolled_back: bool = False) -> None:
+    for result in found.results:
         ctx.reporter.assertion(result)
-    assertions.raise_if_failed(found, rolled_back)
+    ctx.reporter.warnings(found.warnings)  # sequence values the assertions drew that could not be put back
+    assertions.raise_if_failed(found.results, rolled_back)
 
 
 def mode_words(tx_mode: str, pending: list[Migration]) -> str:

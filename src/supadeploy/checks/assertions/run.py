@@ -4,6 +4,8 @@ Each block runs in its own sub-transaction (BEGIN ... EXCEPTION) and always ends
 did (test users, rows, role switches) is rolled back; its verdict travels in the exception's DETAIL. The
 request is `CREATE FUNCTION; SELECT it; DROP it`: one round trip on every target, and the rows of its only
 result set are what the Management API returns. Inside a deploy the same function is the engine's `Gate`.
+Around the blocks, the function notes every sequence's value first and puts back what the assertions drew
+last (sequences.py): `nextval` is the one thing a rollback does not undo.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ...engine.requests import Gate
 from ...errors import AssertionsFailed
 from ...model import AssertionResult, Problem
 from ...targets.base import Target, single_json
+from . import sequences
 from .load import KINDS, Assertion
 
 VERDICT = "SD010"
@@ -32,10 +35,9 @@ DECLARE
   ok boolean; msg text; obj text; bad text; v text; t text; col text; cols text; d text;
   n bigint; own bigint; other bigint; changed bigint;
   rec record;
-BEGIN
-"""
-_FUNCTION_TAIL = """\
-  RETURN results;
+""" + sequences.DECLARE + "BEGIN\n" + sequences.SNAPSHOT
+_FUNCTION_TAIL = sequences.RESTORE + f"""\
+  RETURN {sequences.RESULT};
 END
 $supadeploy_assert$;
 """
@@ -73,7 +75,18 @@ def verify_sql(assertions: list[Assertion]) -> str:
 def gate(assertions: list[Assertion]) -> Gate:
     """The assertions inside a deploy transaction, before COMMIT: any failure rolls it back."""
     return Gate(setup=compile_function(assertions), results="pg_temp.supadeploy_assert()",
-                failed="[*] ? (@.passed == false)", teardown="DROP FUNCTION pg_temp.supadeploy_assert();\n")
+                failed=".results[*] ? (@.passed == false)", teardown="DROP FUNCTION pg_temp.supadeploy_assert();\n")
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """What one run of the assertion function found: each assertion's result, the sequences it put back
+    (`restored`), and a warning for each one it had to leave advanced (another session drew from it too, or
+    it could not be put back)."""
+
+    results: list[AssertionResult]
+    warnings: list[Problem] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -103,14 +116,15 @@ class ObjectIndex:
         return self.places.get(name.lower()) if name else None
 
 
-def results(raw: Any, assertions: list[Assertion], migrations: MigrationSet | None) -> list[AssertionResult]:
+def results(raw: Any, assertions: list[Assertion], migrations: MigrationSet | None) -> Verdicts:
     """The verdicts (from a verify request or a gate). A failure points at the assertion that failed (what was
     expected is written there) and says where the migrations create the object it is about."""
     if isinstance(raw, str):
         raw = json.loads(raw)
+    answer = raw if isinstance(raw, dict) else {"results": raw}
     index = ObjectIndex.build(migrations)
     found = []
-    for item in raw or []:
+    for item in answer.get("results") or []:
         assertion = assertions[int(item["index"])]
         obj = item.get("object") or None
         message = item.get("message", "")
@@ -121,11 +135,11 @@ def results(raw: Any, assertions: list[Assertion], migrations: MigrationSet | No
                 message += f" ({subject} is created at {place[0]}:{place[1]})"
         found.append(AssertionResult(assertion.name, assertion.kind, bool(item["passed"]), message, obj,
                                      assertion.file, assertion.line))
-    return found
+    return Verdicts(found, sequences.left_alone(answer.get("sequences")), sequences.restored(answer.get("sequences")))
 
 
-def verify(target: Target, suite: list[Assertion], migrations: MigrationSet | None) -> list[AssertionResult]:
-    """One request, every assertion, nothing left behind."""
+def verify(target: Target, suite: list[Assertion], migrations: MigrationSet | None) -> Verdicts:
+    """One request, every assertion, nothing left behind (sequence values drawn included)."""
     return results(single_json(target.run(verify_sql(suite), safe_to_resend=True)), suite, migrations)
 
 
