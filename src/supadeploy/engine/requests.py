@@ -225,7 +225,7 @@ def new_tag(run: str = "") -> str:
     return f"{run}/{secrets.token_hex(4)}" if run else f"supadeploy:{secrets.token_hex(8)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mark:
     """What a cursor value means: a statement about to run, or a migration's bookkeeping."""
 
