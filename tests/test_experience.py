@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from conftest import ALL, MIGRATIONS, NEWEST, REPO
+from support.signals import interruptible
 
 SUPADEPLOY = [sys.executable, "-m", "supadeploy"]
 
@@ -222,7 +223,7 @@ def test_a_console_that_cannot_print_every_character_never_crashes(pg18, tmp_pat
 def test_an_early_ctrl_c_ends_without_a_traceback(tmp_path):
     proc = subprocess.Popen(SUPADEPLOY + ["deploy", "--migrations-dir", str(MIGRATIONS)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+                            env={**os.environ, "PYTHONPATH": str(REPO / "src")}, preexec_fn=interruptible)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from conftest import ALL, MIGRATIONS, REPO, TOKEN, Database, _new_database, parse_outputs
+from support.signals import interruptible
 
 WELLTRACK = REPO / "assertions" / "welltrack.yml"
 IN_THE_WAY = "create table public.wt_profiles (id text primary key, note text)"
@@ -398,7 +399,7 @@ def test_ctrl_c_starts_nothing_more_and_the_running_deploys_stop_between_transac
                                                                           tmp_path / "r.json"))]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SUPABASE_"))}
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            cwd=tmp_path)
+                            cwd=tmp_path, preexec_fn=interruptible)
     assert proc.stdout is not None
     seen = []
     for line in proc.stdout:  # the first project started: interrupt
