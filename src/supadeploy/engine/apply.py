@@ -48,6 +48,7 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
     known = history
     run_tag = new_tag()  # one deploy, however many plans: every request's tag starts with it
     attempts: dict[str, list[str]] = {}  # tag of each transaction sent → the versions it applies
+    noted = False  # the note that supadeploy's own bookkeeping is unavailable: once per deploy, not per plan
     while True:
         history, known = known or read_history(target, blockers=list(options.guard)), None
         if last_versions is not None and set(history.versions) == last_versions:
@@ -64,7 +65,10 @@ def deploy(target: Target, migrations: MigrationSet, plan_options: PlanOptions, 
         send.refuse_oversized(target, plan.pending,
                               partial(_script, options, history=history, tag=new_tag(), with_gate=True))
         if not options.dry_run:
-            _refuse_unwritable(history, plan, hooks)
+            _refuse_unwritable(history, plan)
+            if history.cli_only and not noted:
+                hooks.note(Problem(history.cli_only_note(), title="History bookkeeping unavailable"))
+                noted = True
         missing = None if options.dry_run or history.ready else history
         if missing is not None:
             history = _ensure_history(target, history, options, run_tag, attempts)
@@ -122,10 +126,10 @@ def _ensure_history(target: Target, history: History, options: ApplyOptions, run
                           ) from None
 
 
-def _refuse_unwritable(history: History, plan: Plan, hooks: Hooks) -> None:
+def _refuse_unwritable(history: History, plan: Plan) -> None:
     """History another tool keeps in a schema this role cannot create in: the grants a deploy cannot do
     without are named before anything is sent; without supadeploy's side tables the deploy goes on with the
-    CLI's table alone (said once), but a file outside a transaction cannot be resumed exactly once."""
+    CLI's table alone, but a file outside a transaction cannot be resumed exactly once."""
     history.refuse_unwritable()
     if not history.cli_only:
         return
@@ -138,7 +142,6 @@ def _refuse_unwritable(history: History, plan: Plan, hooks: Hooks) -> None:
                 f"got in supabase_migrations.supadeploy_progress, which role {history.role} may not create. "
                 f"Nothing was sent. As the owner of supabase_migrations: {history.grant('CREATE')}",
                 file=m.display_path, line=1, title="History bookkeeping unavailable") for m in outside])
-    hooks.note(Problem(history.cli_only_note(), title="History bookkeeping unavailable"))
 
 
 def _undo_history(target: Target, missing: History, options: ApplyOptions, hooks: Hooks) -> None:
@@ -147,7 +150,7 @@ def _undo_history(target: Target, missing: History, options: ApplyOptions, hooks
     try:
         target.run(requests.undo_history(
             schema=missing.schema, table=missing.exists,
-            columns=missing.columns if missing.can_alter else requests.CLI_COLUMNS, log=missing.log,
+            columns=missing.kept_columns or (), log=missing.log,
             progress=missing.progress_table, cursor=missing.cursor is not None, lock_wait=options.lock_wait),
             safe_to_resend=True)
     except (QueryError, TargetError) as error:
@@ -313,13 +316,6 @@ def _committed(run: RunContext, files: list[Migration]) -> None:
         run.emit(migration, MigrationStatus.APPLIED, message="committed (a later file of its request stopped it)")
 
 
-def _columns(history: History) -> tuple[str, ...] | None:
-    """The history table's columns, when it exists: those are not altered again (no ACCESS EXCLUSIVE lock)."""
-    if not history.exists:
-        return None
-    return history.columns if history.can_alter else history.columns + requests.CLI_COLUMNS
-
-
 def _script(options: ApplyOptions, batch: list[Migration], *, history: History, tag: str, with_gate: bool
             ) -> requests.Script:
     """The text of one transaction. A dry run of file mode is one transaction standing in for one per file:
@@ -327,7 +323,7 @@ def _script(options: ApplyOptions, batch: list[Migration], *, history: History, 
     settings = Settings(tag, options.lock_timeout, options.statement_timeout)
     return requests.deploy_transaction(
         batch, settings, options.lock_wait, dry_run=options.dry_run, create_history=not history.ready,
-        columns=_columns(history), schema=history.schema, keep=history.writes, cursor=history.cursor,
+        columns=history.kept_columns, schema=history.schema, keep=history.writes, cursor=history.cursor,
         gate=options.gate if with_gate else None,
         tracer=options.tracer,
         trace_shared=not (options.dry_run and options.tx_mode == TxMode.FILE), probe=options.probe)

@@ -73,6 +73,7 @@ class History:
     blockers: tuple[dict[str, Any], ...] = ()
     schema: bool = True  # the supabase_migrations schema
     role: str = ""  # who reads (current_user)
+    database: str = ""
     schema_owner: str = ""
     can_create: bool = True  # in supabase_migrations (or, without it, in the database)
     can_write: bool = True  # INSERT on the CLI's table
@@ -107,11 +108,18 @@ class History:
             return Bookkeeping(tuple(c for c in CLI_COLUMNS if c in self.columns), own_tables=not self.cli_only)
         return Bookkeeping(CLI_COLUMNS, own_tables=not self.cli_only)
 
+    @property
+    def kept_columns(self) -> tuple[str, ...] | None:
+        """The history table's columns never to add or drop (None: no table): those it has, and all of the
+        CLI's when it is another role's and cannot be altered."""
+        if not self.exists:
+            return None
+        return self.columns if self.can_alter else self.columns + CLI_COLUMNS
+
     def ensure(self, lock_wait: str, tag: str | None = None) -> str:
         """The request that creates what is missing (never what exists: another tool's schema or table may
         not allow it), then reads history again."""
-        columns = None if not self.exists else self.columns if self.can_alter else self.columns + CLI_COLUMNS
-        return requests.ensure_history(columns, lock_wait, tag, schema=self.schema)
+        return requests.ensure_history(self.kept_columns, lock_wait, tag, schema=self.schema)
 
     def grant(self, privilege: str, on: str = "SCHEMA supabase_migrations") -> str:
         return f"GRANT {privilege} ON {on} TO {ident(self.role or 'postgres')};"
@@ -129,7 +137,7 @@ class History:
             raise TargetError(
                 f"role {self.role} may not create the migration history table in {where}; nothing was sent. "
                 + (self.grant("CREATE") if self.schema else
-                   f"Create the schema as its owner, or GRANT CREATE ON DATABASE to {ident(self.role)}."))
+                   self.grant("CREATE", f"DATABASE {ident(self.database or 'postgres')}")))
 
     def cli_only_note(self) -> str:
         owner = f" belongs to {self.schema_owner} and" if self.schema_owner else ""
@@ -178,7 +186,8 @@ def parse_history(result: Any) -> History:
                    sizes={k: {"rows": int(v.get("rows") or 0), "bytes": int(v.get("bytes") or 0)}
                           for k, v in (result.get("sizes") or {}).items()},
                    blockers=tuple(result.get("blockers") or ()), schema=bool(result.get("schema", True)),
-                   role=str(result.get("role") or ""), schema_owner=str(result.get("schema_owner") or ""),
+                   role=str(result.get("role") or ""), database=str(result.get("database") or ""),
+                   schema_owner=str(result.get("schema_owner") or ""),
                    can_create=result.get("can_create") is not False, can_write=result.get("can_write") is not False,
                    can_alter=result.get("can_alter") is not False)
 

@@ -219,7 +219,7 @@ def _finish(run: RunContext, migration: Migration) -> None:
     tag = new_tag(run.run_id)
     run.attempts[tag] = [migration.version]  # it writes the history row
     try:
-        run.target.run(requests.finish(migration, run.run_id, run.options.lock_wait, tag, run.history.writes), safe_to_resend=True)
+        run.target.run(requests.finish(migration, run.options.lock_wait, tag, run.history.writes), safe_to_resend=True)
     except QueryError as error:
         if error.sqlstate == DEPLOY_LOCK_WAIT:
             raise deploy_lock_refused(

@@ -540,7 +540,7 @@ def session_timeouts(lock_timeout: str, statement_timeout: str) -> str:
             f"SET statement_timeout = {literal(statement_timeout)};\n")
 
 
-def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: bool, tag: str | None = None) -> str:
+def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: bool, tag: str) -> str:
     """Under the lock: not applied yet, same content as any earlier partial run; answers `done`."""
     version = literal(migration.version)
     # A claim another deploy left: on a direct connection the session lock already excludes a live one;
@@ -553,7 +553,7 @@ def claim(migration: Migration, run_id: str, lock_wait: str, sticky_session: boo
             + start_row(migration)
             + "SELECT pg_catalog.jsonb_build_object('done', (SELECT done FROM supabase_migrations.supadeploy_progress "
             f"WHERE version = {version})) AS result;\n")
-    return locked(body, lock_wait, tag or run_id)
+    return locked(body, lock_wait, tag)
 
 
 def release(migration: Migration, run_id: str, lock_wait: str) -> str:
@@ -580,8 +580,7 @@ def drop_index(build: IndexBuild) -> str:
     return f"DROP INDEX CONCURRENTLY IF EXISTS {build.qualified_name}"
 
 
-def finish(migration: Migration, run_id: str, lock_wait: str, tag: str | None = None,
-           keep: Bookkeeping = EVERYTHING) -> str:
+def finish(migration: Migration, lock_wait: str, tag: str, keep: Bookkeeping) -> str:
     """History row only after the last statement, and never over an INVALID index the file built."""
     checks = "".join(
         f"""
@@ -596,4 +595,4 @@ def finish(migration: Migration, run_id: str, lock_wait: str, tag: str | None = 
         body += f"DO $sd_valid$\nBEGIN{checks}\nEND\n$sd_valid$;\n"
     body += (history_row(migration, keep)
              + f"DELETE FROM supabase_migrations.supadeploy_progress WHERE version = {literal(migration.version)};\n")
-    return locked(body, lock_wait, tag or run_id)
+    return locked(body, lock_wait, tag)

@@ -121,7 +121,7 @@ def results(raw: Any, assertions: list[Assertion], migrations: MigrationSet | No
     expected is written there) and says where the migrations create the object it is about."""
     if isinstance(raw, str):
         raw = json.loads(raw)
-    answer = raw if isinstance(raw, dict) else {"results": raw}
+    answer = raw or {}
     index = ObjectIndex.build(migrations)
     found = []
     for item in answer.get("results") or []:

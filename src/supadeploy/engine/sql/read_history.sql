@@ -11,6 +11,7 @@ BEGIN
   -- live in a schema this role cannot create in (then supadeploy works with the CLI's table alone).
   result := pg_catalog.jsonb_build_object(
     'role', current_user::text,
+    'database', pg_catalog.current_database()::text,
     'schema_owner', (SELECT pg_catalog.pg_get_userbyid(n.nspowner) FROM pg_catalog.pg_namespace n
                       WHERE n.nspname = 'supabase_migrations'),
     'can_create', CASE WHEN pg_catalog.to_regnamespace('supabase_migrations') IS NULL
@@ -44,7 +45,7 @@ BEGIN
     'can_write', pg_catalog.has_table_privilege('supabase_migrations.schema_migrations', 'INSERT'),
     'can_alter', (SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c
                    WHERE c.oid = 'supabase_migrations.schema_migrations'::regclass));
-  IF NOT pg_catalog.has_table_privilege('supabase_migrations.schema_migrations', 'SELECT') THEN
+  IF NOT (result->>'can_read')::boolean THEN
     RETURN result || pg_catalog.jsonb_build_object('rows', '[]'::jsonb);
   END IF;
   IF has_log THEN
