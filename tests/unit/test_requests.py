@@ -27,10 +27,10 @@ def test_every_statement_is_located_back_to_its_file_and_offset():
         for statement in m.statements:
             at = text.index(statement.text) + 1
             located = script.locate(at + 3)
-            assert located is not None and located[0] is m and located[1] is statement and located[2] == 3
+            assert located is not None and located[0] is m and located[1] == statement and located[2] == 3
     assert script.locate(1) is None  # supadeploy's own text before the first statement
     assert text.count(ALREADY_APPLIED) == 2 and text.count("INSERT INTO supabase_migrations.schema_migrations") == 2
-    marks = [script.mark_at(script.base + i + 1) for i in range(len(script.marks))]
+    marks = [script.mark_at(script.base + i + 1) for i in range(script.mark_count)]
     assert [m.statement.text if m and m.statement else None for m in marks] == [
         "create table a (id int)", "select 1", None, "select 2", None]
     assert script.mark_at(script.base) is None and script.mark_at(None) is None
@@ -39,7 +39,7 @@ def test_every_statement_is_located_back_to_its_file_and_offset():
 def test_no_cursor_no_marks_and_no_trace_without_a_tracer():
     script = deploy_transaction([migration("000001", "select 1;")], SETTINGS, "30s", dry_run=True,
                                 create_history=True, cursor=None)
-    assert script.marks == [] and "setval" not in script.text and "sd_trace" not in script.text
+    assert script.mark_count == 0 and "setval" not in script.text and "sd_trace" not in script.text
     assert "CREATE SCHEMA IF NOT EXISTS supabase_migrations" in script.text
     assert "rolled back on purpose" in script.text
 
@@ -97,3 +97,24 @@ def test_packs_respect_the_file_and_size_limits_and_keep_the_gated_file_alone():
     outside = migration("000300", "-- supadeploy: transaction=false\ncreate index concurrently i on t (c);\n")
     assert [[m.version for m in p] for p in packs([small[0], big, small[1], outside, small[2], small[3]], False)] == [
         ["000001"], ["000200"], ["000002"], ["000300"], ["000003", "000004"]]
+
+
+def test_a_big_history_row_travels_in_slices_and_positions_after_it_still_locate(monkeypatch):
+    from supadeploy.engine import requests
+
+    monkeypatch.setattr(requests, "HISTORY_INLINE", 100)
+    monkeypatch.setattr(requests, "HISTORY_SLICE", 60)
+    rows = "".join(f"insert into t values ({i}, '$sd$ {i}');\n" for i in range(20))
+    batch = [migration("000001", rows), migration("000002", "select 1;\nselect nosuch;\n")]
+    script = deploy_transaction(batch, SETTINGS, "30s", dry_run=False, create_history=False, cursor=42)
+    text = script.text
+    assert text.count("CREATE TEMPORARY TABLE supadeploy_history") == 1  # the first file's row only
+    assert text.count("INSERT INTO pg_temp.supadeploy_history") > 5
+    assert "pg_catalog.array_agg(statement ORDER BY n)" in text and len(text) == script.length
+    assert "".join(piece for _, piece in script.pieces(200)) == text
+    assert all(text.startswith(piece, start) for start, piece in script.pieces(200))
+    last = batch[1].statements[1]
+    located = script.locate(text.index("select nosuch") + 1 + 7)
+    assert located == (batch[1], last, 7)
+    marks = [script.mark_at(script.base + i + 1) for i in range(script.mark_count)]
+    assert [m.statement.line if m and m.statement else None for m in marks] == [*range(1, 21), None, 1, 2, None]

@@ -3,8 +3,11 @@ errors and fingerprints are those of one parse of the whole text."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from supadeploy.engine.migrations import parse_migration
 from supadeploy.engine.sqlparse import SqlSyntaxError, fingerprint, split
 
 WHOLE = 1 << 30
@@ -73,3 +76,36 @@ def test_a_syntax_error_is_where_one_parse_puts_it(error: str) -> None:
 def test_fingerprints_of_big_texts_do_not_depend_on_the_window() -> None:
     statements = [f"insert into t (id, note) values ({i}, 'n;{i}')" for i in range(300)]
     assert fingerprint(statements, 100) == fingerprint(statements) != fingerprint(statements[:-1])
+
+
+FILES = {
+    "arrays": "select array[1, 2];\n\n-- moved by a comment\nselect 1 = any (array[3,   4]);\n",
+    "line endings": "create table t (a text);\r\ninsert into t values ('a\r\nb');\r\n",
+    "wrapped": "begin;\ncreate table t (a int);\ncommit;\n",
+    "comments only": "-- nothing but a comment\n",
+    "dollar body": "create function f() returns int language plpgsql as $$\nbegin\n  return 1;\nend\n$$;\n",
+}
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_a_file_fingerprint_taken_as_it_is_split_is_that_of_its_history_statements(name: str) -> None:
+    migration = parse_migration(FILES[name].encode(), "1", "m", Path("1_m.sql"), "1_m.sql")
+    assert migration.tree_digest == fingerprint(list(migration.history_statements))
+    assert migration.tree_digest == fingerprint(list(migration.history_statements), 8)
+
+
+def test_fingerprints_ignore_the_positions_of_array_brackets() -> None:
+    assert fingerprint(["select array[1, 2]"]) == fingerprint(["select   array[1,2]"])
+    assert fingerprint(["select 1 = any (array[3])"]) == fingerprint(["select 1 = any(  array[3] )"])
+
+
+def test_a_body_split_across_history_statements_is_joined_as_one_parse_would() -> None:
+    # A tool that split a function body at its inner `;` stored halves; joined by `;` lines they parse.
+    halves = ["select 0", "create function f() returns int language plpgsql as $$ begin", "return 1; end $$",
+              "select 2"]
+    assert fingerprint(halves, 20) == fingerprint(halves) == fingerprint(["\n;\n".join(halves)])
+
+
+def test_text_that_does_not_parse_falls_back_to_its_words() -> None:
+    assert fingerprint(["select (", "from x"], 4) == fingerprint(["select   (", "from\n x"])
+    assert fingerprint(["select (", "from x"]) != fingerprint(["select (", "from y"])

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import bisect
 import secrets
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -233,61 +234,109 @@ class Mark:
     statement: Statement | None  # None: after the statements (session reset, history row)
 
 
+@dataclass(slots=True)
+class _Run:
+    """Consecutive statements of one migration, each after its cursor mark (if any) and before the
+    terminator: rendered when the text is read, so a seed's statements are not copied into the request."""
+
+    migration: Migration
+    first: int  # index of the first statement in the migration
+    count: int
+    first_mark: int  # number of the first statement's mark (0: no marks)
+
+
 @dataclass
 class Script:
     """A transaction's text, remembering where each migration statement sits in it.
 
-    User statements and cursor marks are kept as references and rendered when the text is read (`text`, or
-    `pieces` for a direct connection that sends it in batches): a file of 700,000 statements is not copied
-    into a second, bigger string."""
+    User statements and cursor marks are kept as numbers and rendered when the text is read (`text`, or
+    `pieces` for a direct connection that sends it in batches): a file of 700,000 statements costs a few
+    bytes a statement here, and its text is not copied into a second, bigger string. The CLI's history row of
+    a big file is sent in slices too (`HistoryInsert`)."""
 
     tag: str = ""
     # Cursor values of this text are base + 1 … base + len(marks); base < 2^53, so a value read back through
     # the Management API (JSON numbers are doubles in postgres-meta) is exact.
     base: int = 0
     cursor: int = 0  # the cursor sequence's OID
-    parts: list[str | Statement | int] = field(default_factory=list)  # text, a statement, a mark's number
+    parts: list[str | _Run | HistoryInsert] = field(default_factory=list)
     length: int = 0
-    starts: list[int] = field(default_factory=list)
-    spans: list[tuple[int, Migration, Statement]] = field(default_factory=list)
-    marks: list[Mark] = field(default_factory=list)
+    starts: array[int] = field(default_factory=lambda: array("q"))  # where each statement starts in the text
+    _run_heads: list[int] = field(default_factory=list)  # index in `starts` of each run's first statement
+    _runs: list[_Run] = field(default_factory=list)
+    _mark_heads: list[int] = field(default_factory=list)  # number of the first mark of each group
+    _mark_groups: list[tuple[Migration, int | None]] = field(default_factory=list)  # its first statement
+    mark_count: int = 0
 
-    def add(self, text: str) -> None:
-        if text:
+    def add(self, text: str | HistoryInsert) -> None:
+        if isinstance(text, HistoryInsert):
+            self.parts.append(text)
+            self.length += text.length
+        elif text:
             self.parts.append(text)
             self.length += len(text)
 
-    def statement(self, migration: Migration, statement: Statement) -> None:
-        """A user statement, then its terminator."""
+    def statement(self, migration: Migration, index: int, statement: Statement) -> None:
+        """A migration's statement number `index` (preceded by its cursor mark when the script has a cursor),
+        then its terminator."""
+        mark = self._mark(migration, index)
+        last = self.parts[-1] if self.parts else None
+        if not (isinstance(last, _Run) and last.migration is migration and last.first + last.count == index
+                and (not mark or last.first_mark + last.count == mark)):
+            last = _Run(migration, index, 0, mark)
+            self.parts.append(last)
+            self._run_heads.append(len(self.starts))
+            self._runs.append(last)
+        last.count += 1
+        if mark:
+            self.length += len(self._mark_sql(mark))
         self.starts.append(self.length)
-        self.spans.append((self.length, migration, statement))
-        self.parts.append(statement)
-        self.length += statement.end - statement.offset
-        self.add(TERMINATOR)
+        self.length += statement.end - statement.offset + len(TERMINATOR)
 
-    def mark(self, migration: Migration, statement: Statement | None) -> None:
-        """A cursor mark: a sequence value, which a rollback does not undo."""
+    def end_mark(self, migration: Migration) -> None:
+        """The mark after a migration's statements (its session reset and history row)."""
+        mark = self._mark(migration, None)
+        if mark:
+            self.add(self._mark_sql(mark))
+
+    def _mark(self, migration: Migration, index: int | None) -> int:
+        """The next cursor mark's number (0 without a cursor), remembered as meaning `index` of `migration`."""
         if not self.base:
-            return
-        self.marks.append(Mark(migration, statement))
-        self.parts.append(len(self.marks))
-        self.length += len(self._mark_sql(len(self.marks)))
+            return 0
+        self.mark_count += 1
+        if not self._continues(migration, index):
+            self._mark_heads.append(self.mark_count)
+            self._mark_groups.append((migration, index))
+        return self.mark_count
+
+    def _continues(self, migration: Migration, index: int | None) -> bool:
+        """Whether the new mark means the statement after the last group's last one."""
+        if not self._mark_groups or index is None:
+            return False
+        last, first = self._mark_groups[-1]
+        return last is migration and first is not None and first + self.mark_count - self._mark_heads[-1] == index
 
     def _mark_sql(self, number: int) -> str:
         oid = f"{self.cursor}::pg_catalog.oid"
         return (f"SELECT CASE WHEN pg_catalog.has_sequence_privilege({oid}, 'UPDATE') THEN "
                 f"pg_catalog.setval({oid}::pg_catalog.regclass, {self.base + number}, true) END;\n")
 
-    def _render(self, part: str | Statement | int) -> str:
+    def _segments(self, part: str | _Run | HistoryInsert) -> Iterator[str]:
+        """The text of one part, in segments after any of which a piece may end."""
         if isinstance(part, str):
-            return part
-        if isinstance(part, int):
-            return self._mark_sql(part)
-        return part.text
+            yield part
+        elif isinstance(part, HistoryInsert):
+            yield from part.segments()
+        else:
+            statements = part.migration.statements
+            for k in range(part.count):
+                statement = statements[part.first + k]
+                mark = self._mark_sql(part.first_mark + k) if part.first_mark else ""
+                yield mark + statement.text + TERMINATOR
 
     @property
     def text(self) -> str:
-        return "".join(self._render(part) for part in self.parts)
+        return "".join(segment for part in self.parts for segment in self._segments(part))
 
     def pieces(self, size: int) -> Iterator[tuple[int, str]]:
         """The text in consecutive pieces of about `size` characters (more when one statement is longer), each
@@ -295,14 +344,14 @@ class Script:
         piece per round trip, inside one transaction."""
         chunk: list[str] = []
         chunk_length = start = 0
-        for index, part in enumerate(self.parts):
-            text = self._render(part)
-            chunk.append(text)
-            chunk_length += len(text)
-            if chunk_length >= size and not isinstance(part, Statement) and index + 1 < len(self.parts):
-                yield start, "".join(chunk)
-                start += chunk_length
-                chunk, chunk_length = [], 0
+        for part in self.parts:
+            for segment in self._segments(part):
+                chunk.append(segment)
+                chunk_length += len(segment)
+                if chunk_length >= size:
+                    yield start, "".join(chunk)
+                    start += chunk_length
+                    chunk, chunk_length = [], 0
         if chunk:
             yield start, "".join(chunk)
 
@@ -311,8 +360,10 @@ class Script:
         index = bisect.bisect_right(self.starts, position - 1) - 1
         if index < 0:
             return None
-        start, migration, statement = self.spans[index]
-        offset = position - 1 - start
+        run = bisect.bisect_right(self._run_heads, index) - 1
+        migration = self._runs[run].migration
+        statement = migration.statements[self._runs[run].first + index - self._run_heads[run]]
+        offset = position - 1 - self.starts[index]
         if offset > statement.end - statement.offset:
             return None
         return migration, statement, offset
@@ -321,8 +372,14 @@ class Script:
         """The mark a cursor value read after a failure points at, if it is this text's."""
         if cursor is None or not self.base:
             return None
-        index = cursor - self.base - 1
-        return self.marks[index] if 0 <= index < len(self.marks) else None
+        number = cursor - self.base
+        if not 1 <= number <= self.mark_count:
+            return None
+        group = bisect.bisect_right(self._mark_heads, number) - 1
+        migration, first = self._mark_groups[group]
+        if first is None:
+            return Mark(migration, None)
+        return Mark(migration, migration.statements[first + number - self._mark_heads[group]])
 
 
 def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,
@@ -395,15 +452,14 @@ def _transaction(script: Script, batch: list[Migration], settings: Settings, loc
         if tracer is not None:
             script.add(tracer.begin(migration, carried))
         for s, statement in enumerate(migration.statements):
-            script.mark(migration, statement)
-            script.statement(migration, statement)
+            script.statement(migration, s, statement)
             if tracer is not None:
                 script.add(tracer.step(m, s, statement))
             if statement.resets_session:  # the file's RESET ALL took supadeploy's timeouts with it
                 script.add(settings.sql())
-        script.mark(migration, None)
+        script.end_mark(migration)
         script.add(SESSION_RESET + settings.sql())
-        script.add(history_row(migration, keep))
+        script.add(HistoryInsert(migration, keep))
     versions = text_array([m.version for m in batch])
     probed = probe.result(batch) if probe is not None else None
     if probe is not None:
@@ -464,17 +520,65 @@ def start_row(migration: Migration, keep: Bookkeeping = EVERYTHING) -> str:
 def history_row(migration: Migration, keep: Bookkeeping = EVERYTHING) -> str:
     """The CLI's INSERT (version, name, statements: those of its columns the table has), and the duration on
     supadeploy's log row."""
-    version = literal(migration.version)
-    values = {"version": version, "name": literal(migration.name),
-              "statements": text_array(list(migration.history_statements))}
-    columns = ["version", *(c for c in ("name", "statements") if c in keep.columns)]
-    row = (f"INSERT INTO supabase_migrations.schema_migrations ({', '.join(columns)}) "
-           f"VALUES ({', '.join(values[c] for c in columns)});\n")
-    if not keep.own_tables:
-        return row
-    return (row + "UPDATE supabase_migrations.supadeploy_log SET "
-            "duration_ms = (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000)"
-            f"::integer, applied_at = pg_catalog.clock_timestamp() WHERE version = {version};\n")
+    return "".join(HistoryInsert(migration, keep).segments())
+
+
+HISTORY_INLINE = 1 << 20  # characters of statements up to which a history row is one INSERT of one literal
+HISTORY_SLICE = 1 << 18  # characters of statements per INSERT when a big file's row is built on the server
+HISTORY_TABLE = "supadeploy_history"  # a temporary table, created and dropped around one history row
+
+
+class HistoryInsert:
+    """The CLI's history row of one migration, and the duration on supadeploy's log row.
+
+    A file of up to HISTORY_INLINE characters of statements gets the one INSERT of an array literal the row
+    always had. A bigger one's statements go in slices (separate INSERTs, so a direct connection's piece can
+    end between them) into a temporary table, and one INSERT … SELECT array_agg makes the same row on the
+    server: the client never holds the whole row as one string."""
+
+    def __init__(self, migration: Migration, keep: Bookkeeping) -> None:
+        self.migration = migration
+        self.keep = keep
+        self.length = sum(len(segment) for segment in self.segments())
+
+    def segments(self) -> Iterator[str]:
+        """The SQL, in segments after any of which a piece may end."""
+        migration, keep = self.migration, self.keep
+        version = literal(migration.version)
+        columns = ["version", *(c for c in ("name", "statements") if c in keep.columns)]
+        values = {"version": version, "name": literal(migration.name)}
+        insert = f"INSERT INTO supabase_migrations.schema_migrations ({', '.join(columns)}) "
+        statements = migration.history_statements
+        spans = migration.history_spans
+        size = sum(spans[i + 1] - spans[i] for i in range(0, len(spans), 2))
+        if "statements" not in columns or size <= HISTORY_INLINE:
+            values["statements"] = text_array(list(statements))
+            yield insert + f"VALUES ({', '.join(values[c] for c in columns)});\n"
+        else:
+            yield f"CREATE TEMPORARY TABLE {HISTORY_TABLE} (n integer PRIMARY KEY, statement text NOT NULL);\n"
+            yield from _slices(statements)
+            values["statements"] = "pg_catalog.array_agg(statement ORDER BY n)"
+            yield (insert + f"SELECT {', '.join(values[c] for c in columns)} FROM pg_temp.{HISTORY_TABLE};\n"
+                   f"DROP TABLE pg_temp.{HISTORY_TABLE};\n")
+        if keep.own_tables:
+            yield ("UPDATE supabase_migrations.supadeploy_log SET "
+                   "duration_ms = (pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() - applied_at) * 1000)"
+                   f"::integer, applied_at = pg_catalog.clock_timestamp() WHERE version = {version};\n")
+
+
+def _slices(statements: Sequence[str]) -> Iterator[str]:
+    """INSERTs of (number, statement) rows into the history row's temporary table, about HISTORY_SLICE
+    characters of statements each."""
+    rows: list[str] = []
+    size = 0
+    for n, statement in enumerate(statements, start=1):
+        rows.append(f"({n}, {literal(statement)})")
+        size += len(statement)
+        if size >= HISTORY_SLICE:
+            yield f"INSERT INTO pg_temp.{HISTORY_TABLE} (n, statement) VALUES {', '.join(rows)};\n"
+            rows, size = [], 0
+    if rows:
+        yield f"INSERT INTO pg_temp.{HISTORY_TABLE} (n, statement) VALUES {', '.join(rows)};\n"
 
 
 def undo_history(*, schema: bool, table: bool, columns: tuple[str, ...], log: bool, progress: bool, cursor: bool,

@@ -24,7 +24,8 @@ import bisect
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +39,9 @@ _STMT_START = re.compile(r'\{"stmt":\{"(\w+)":')
 _STMT_LOCATION = '"stmt_location":'
 _STMT_LEN = '"stmt_len":'
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_LOCATIONS = re.compile(r'"(?:[a-z_]*location|stmt_len|rexpr_list_start|rexpr_list_end)":-?\d+,?')
+# Every position field of a parse tree (ParseLoc: location, stmt_location, name_location, A_ArrayExpr's
+# list_start/list_end, A_Expr's rexpr_list_start/rexpr_list_end) and stmt_len.
+_LOCATIONS = re.compile(r'"(?:[a-z_]*location|stmt_len|[a-z_]*list_start|[a-z_]*list_end)":-?\d+,?')
 _JSON_WHITESPACE = re.compile(r'(?:\\[nrt]| )++')  # possessive: the same runs, twice as fast
 
 
@@ -63,7 +66,7 @@ class LineIndex:
     """Character offset → 1-based line, with CRLF, CR and LF all ending a line."""
 
     def __init__(self, text: str) -> None:
-        self._breaks = [m.end() for m in _LINE_BREAK.finditer(text)]
+        self._breaks = array("q", (m.end() for m in _LINE_BREAK.finditer(text)))  # 8 bytes a line
 
     def line(self, offset: int) -> int:
         return bisect.bisect_right(self._breaks, max(0, offset)) + 1
@@ -140,12 +143,15 @@ def split(text: str, window: int = WINDOW) -> list[ParsedStatement]:
     return list(iter_split(text, window))
 
 
-def iter_split(text: str, window: int = WINDOW) -> Iterator[ParsedStatement]:
-    """Every top-level statement of `text`, in order, parsed one window at a time (see the module's doc).
+def iter_split(text: str, window: int = WINDOW, digest: TreeDigest | None = None) -> Iterator[ParsedStatement]:
+    """Every top-level statement of `text`, in order, parsed one window at a time (see the module's doc);
+    each window's tree is fed to `digest` when given.
 
     A syntax error is raised where a parse of the whole text would raise it, with the same offset.
     """
     for base, chunk, raw in _parsed_windows(text, window):
+        if digest is not None:
+            digest.add(raw)
         yield from _statements(chunk, base, raw)
 
 
@@ -254,27 +260,91 @@ def _walk(value: Any) -> Iterator[dict[str, Any]]:
             stack.extend(reversed(item))
 
 
-def fingerprint(statements: tuple[str, ...] | list[str], window: int = WINDOW) -> str:
+def fingerprint(statements: Sequence[str], window: int = WINDOW) -> str:
     """A hash of what the statements mean, blind to whitespace, comments, case and line endings.
 
     It hashes the parse tree without its location fields, with whitespace
     runs inside strings (function bodies) folded, so a file and the
     statements stored in history compare equal whichever tool stored them.
     Text that does not parse falls back to whitespace-folded text.
+
+    The tree is that of the statements joined by `;` lines, parsed a group of
+    statements at a time (a group that does not parse on its own takes the
+    next one too): a seed's statements are never joined into one text.
     """
-    text = "\n;\n".join(statements).replace("\r\n", "\n").replace("\r", "\n")
-    digest = hashlib.sha256(b'{"stmts":[')
-    first = True
+    digest = TreeDigest()
     try:
-        for _, _, raw in _parsed_windows(text, window):
-            # One window's tree, as a whole parse would have it between its neighbours' statements.
-            tree = _JSON_WHITESPACE.sub(" ", _LOCATIONS.sub("", raw))
-            tree = re.sub(r'^\{"version":\d+,?', "{", tree).replace(",}", "}")
-            inner = tree.removeprefix('{"stmts":[').removesuffix("]}")
-            if inner and tree != "{}":
-                digest.update(inner.encode() if first else b"," + inner.encode())
-                first = False
+        for raw in _trees(statements, window):
+            digest.add(raw)
     except SqlSyntaxError:
-        return hashlib.sha256(b"text:" + " ".join(text.split()).encode()).hexdigest()
-    digest.update(b"]}")
+        return _text_fingerprint(statements)
+    return digest.hexdigest()
+
+
+class TreeDigest:
+    """The fingerprint's hash, fed one window's parse tree at a time. `iter_split` can feed it the windows
+    of a file as it splits it: the trees of a file and of its statements joined by `;` lines are the same
+    once locations are dropped, so a big file is not parsed a second time for its fingerprint."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256(b'{"stmts":[')
+        self._first = True
+
+    def add(self, raw: str) -> None:
+        # One window's tree, as a whole parse would have it between its neighbours' statements.
+        tree = _JSON_WHITESPACE.sub(" ", _LOCATIONS.sub("", raw))
+        tree = re.sub(r'^\{"version":\d+,?', "{", tree).replace(",}", "}")
+        inner = tree.removeprefix('{"stmts":[').removesuffix("]}")
+        if inner and tree != "{}":
+            self._digest.update(inner.encode() if self._first else b"," + inner.encode())
+            self._first = False
+
+    def hexdigest(self) -> str:
+        final = self._digest.copy()
+        final.update(b"]}")
+        return final.hexdigest()
+
+
+_JOIN = "\n;\n"
+_CARRY_LIMIT = 8  # windows a group that does not parse may grow to, joined with the next ones
+
+
+def _trees(statements: Iterable[str], window: int) -> Iterator[str]:
+    """libpg_query's JSON of the statements joined by `;` lines (line endings made LF), a group of about
+    `window` characters at a time; a group that does not parse alone is joined with the next (at the end,
+    its error is raised, or sooner when it grows past _CARRY_LIMIT windows)."""
+    group: list[str] = []
+    size = 0
+    carried: list[str] = []
+    for statement in statements:
+        group.append(statement.replace("\r\n", "\n").replace("\r", "\n"))
+        size += len(group[-1]) + len(_JOIN)
+        if size < window:
+            continue
+        text = _JOIN.join(carried + group)
+        group, size = [], 0
+        try:
+            raws = [raw for _, _, raw in _parsed_windows(text, window)]
+        except SqlSyntaxError:
+            if len(text) > _CARRY_LIMIT * window:  # not a statement split across a group's end: it is an error
+                raise
+            carried = [text]
+            continue
+        carried = []
+        yield from raws
+    if group or carried:
+        yield from (raw for _, _, raw in _parsed_windows(_JOIN.join(carried + group), window))
+
+
+def _text_fingerprint(statements: Iterable[str]) -> str:
+    """The fallback: the joined text's words, separated by single spaces (as `" ".join(text.split())`)."""
+    digest = hashlib.sha256(b"text:")
+    first = True
+    for index, statement in enumerate(statements):
+        words = statement.split()
+        if index:
+            words.insert(0, ";")
+        if words:
+            digest.update((" ".join(words) if first else " " + " ".join(words)).encode())
+            first = False
     return digest.hexdigest()

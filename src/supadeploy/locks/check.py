@@ -13,6 +13,7 @@ same harm (squawk.COVERED) are withdrawn; squawk's other findings keep squawk's 
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -35,8 +36,9 @@ class _Positions:
     """Where a file's lines and statements start, computed once per file."""
 
     def __init__(self, migration: Migration) -> None:
-        self.lines = [0] + [index + 1 for index, char in enumerate(migration.text) if char == "\n"]
-        self.statements = [s.offset for s in migration.statements]
+        self.lines = array("q", [0])
+        self.lines.extend(m.end() for m in _NEWLINE.finditer(migration.text))
+        self.statements = array("q", (s.offset for s in migration.statements))
 
     def statement_at(self, line: int, column: int | None) -> int | None:
         """The index of the statement a (1-based line, 0-based column) position falls in."""
@@ -48,6 +50,7 @@ class _Positions:
 
 _DATA_KINDS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "SelectStmt"})  # no squawk rule reads them
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_NEWLINE = re.compile("\n")  # squawk counts lines by LF
 
 
 def _without_data(migration: Migration) -> str:
