@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,12 @@ from .markdown import job_summary, pr_comment
 from .report import Report
 from .terminal import Terminal
 from .text import summary_line
+
+REPEATS_SHOWN = 3  # findings of one rule shown in full on a terminal before the rest are named on one line
+
+
+def _fold_key(finding: Finding) -> tuple[str, Level, bool]:
+    return finding.rule, finding.level, finding.acknowledged
 
 
 class Reporter:
@@ -55,10 +62,26 @@ class Reporter:
             self.problem(problem, Level.WARNING)
 
     def findings(self, found: Sequence[Finding]) -> None:
-        """Into the report (JSON, annotations, summary, JUnit) and onto the terminal, in the order given."""
+        """Into the report (JSON, annotations, summary, JUnit) and onto the terminal, in the order given.
+
+        On a terminal, a rule that finds more than REPEATS_SHOWN + 1 things that do not fail the run shows
+        its first REPEATS_SHOWN in full, then one line naming the rest (30 tables visible in the GraphQL
+        schema are one story); the report keeps every one."""
+        foldable = [] if self.github is not None else [f for f in found if not f.over_limit]
+        counts = Counter(_fold_key(f) for f in foldable)
+        shown: Counter[tuple[str, Level, bool]] = Counter()
+        folded: dict[tuple[str, Level, bool], list[Finding]] = {}
         for finding in found:
             self.report.findings.append(finding)
-            self.problem(finding.problem(), finding.level)
+            key = _fold_key(finding)
+            if counts[key] > REPEATS_SHOWN + 1 and not finding.over_limit and shown[key] >= REPEATS_SHOWN:
+                folded.setdefault(key, []).append(finding)
+                self.report.add_problem(finding.problem(), finding.level)
+            else:
+                shown[key] += 1
+                self.problem(finding.problem(), finding.level)
+        for (rule, level, _), rest in folded.items():
+            self.terminal.fold(rule, level, [(f.file, f.line, f.subject) for f in rest])
 
     def migration(self, result: MigrationResult, record: bool = True) -> None:
         if record:

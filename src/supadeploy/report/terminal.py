@@ -94,6 +94,12 @@ class Terminal:
         if rest:
             self.line("    " + rest.replace("\n", "\n    "))
 
+    def fold(self, rule: str, level: Level, rest: list[tuple[str, int, str | None]]) -> None:
+        """The findings of one rule beyond the first few, named on one line."""
+        names = ", ".join(subject or f"{file}:{line}" for file, line, subject in rest)
+        self.line(f"{LABELS[level]}: {len(rest)} more of {rule}: {names} (--format json and --report list each "
+                  "at its file and line)", level)
+
     def migration(self, result: MigrationResult) -> None:
         mark, style = MARKS.get(result.status, ("?", None))
         duration = f"{result.duration_ms} ms" if result.duration_ms is not None else ""
