@@ -183,6 +183,31 @@ SHAPES = {
 }
 
 
+def _big_seed() -> str:
+    """A seed past engine.requests.HISTORY_INLINE: CRLF line endings, non-ASCII text, comments between
+    statements, a function body with `;` inside. Its history row is built on the server from slices."""
+    head = ("-- a seed as teams write it\r\ncreate table public.seed (id int primary key, name text);\r\n"
+            "create function public.seed_count() returns bigint language plpgsql as $$\r\nbegin\r\n"
+            "  return (select count(*) from public.seed);\r\nend\r\n$$;\r\n")
+    rows = "".join(f"-- row {i}\r\ninsert into public.seed values ({i}, 'Zoë {i}; ünïcode ✓');\r\n"
+                   for i in range(16_000))
+    return head + rows + "select public.seed_count();\r\n"
+
+
+def test_a_big_seed_is_recorded_as_the_supabase_cli_records_it(db, second_db, run_cli, tmp_path):
+    files = {"20240101000000_seed.sql": _big_seed()}
+    assert len(files["20240101000000_seed.sql"]) > 1 << 20
+    cli = supabase_cli.push(second_db.dsn, files, tmp_path)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", write(tmp_path / "m", files),
+                     "--no-assertions", "--format", "json")
+    assert result.code == 0, result.out + result.err
+    assert history_rows(db) == history_rows(second_db)  # the row built from slices is the CLI's, byte for byte
+    again = run_cli("deploy", "--db-url", second_db.dsn, "--migrations-dir", tmp_path / "m", "--format", "json")
+    assert again.code == 0 and again.json["applied_versions"] == [], again.out  # same fingerprint both ways
+    assert not [p for p in again.json["problems"] if p["level"] == "error"]
+
+
 @pytest.mark.parametrize("mode", ["file", "all"])
 def test_real_shapes_match_the_supabase_cli(db, second_db, run_cli, tmp_path, mode):
     cli = supabase_cli.push(second_db.dsn, SHAPES, tmp_path)
