@@ -232,7 +232,8 @@ def test_calling_out_from_a_migration_is_named_not_faked(run_cli, tmp_path):
                                 "select extensions.http_get('https://example.com');\n"}
     result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", files), "--no-assertions", "--format", "json")
     assert result.code == 1 and result.json["status"] == "unsupported"
-    assert "a call that needs the outside world is not available" in result.err
+    assert "not available in supadeploy's local replay" in result.err
+    assert "the http extension cannot send GET https://example.com" in result.err
 
 
 def test_postgres_is_no_superuser_but_creates_privileged_extensions(db, run_cli, tmp_path):
@@ -245,3 +246,56 @@ def test_postgres_is_no_superuser_but_creates_privileged_extensions(db, run_cli,
     assert ok.code == 0, ok.out
     assert db.value("select rolsuper from pg_roles where rolname = 'postgres'") is False
     assert db.value("select count(*) from pg_extension where extname in ('vector', 'pg_net')") == 2
+
+
+SUPAUTILS_SHAPES = {
+    "000001_realtime.sql": "begin;\n  drop publication if exists supabase_realtime;\n"
+                           "  create publication supabase_realtime for all tables;\ncommit;\n",
+    "000002_fdw.sql": "create extension if not exists postgres_fdw with schema extensions;\n"
+                      "create server other_db foreign data wrapper postgres_fdw options (host 'db.example.com');\n"
+                      "create user mapping for postgres server other_db options (user 'reader');\n"
+                      "create foreign data wrapper my_wrapper handler extensions.postgres_fdw_handler\n"
+                      "  validator extensions.postgres_fdw_validator;\n",
+    "000003_schema_publication.sql": "create table public.things (id int primary key);\n"
+                                     "create publication things_pub;\n"
+                                     "alter publication things_pub add tables in schema public;\n",
+    "000004_replica.sql": "set session_replication_role = replica;\ninsert into public.things values (1);\n"
+                          "set session_replication_role = origin;\n",
+}
+
+
+def test_what_supautils_lets_postgres_do_replays_and_postgres_stays_no_superuser(db, run_cli, tmp_path):
+    """Hosted projects let postgres create publications (for all tables too), foreign data wrappers and
+    servers on postgres_fdw, and set session_replication_role (supautils); so does the replay."""
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", write(tmp_path / "m", SUPAUTILS_SHAPES),
+                     "--no-assertions", "--max-advisor-level", "none", "--yes")
+    assert result.code == 0, result.out + result.err
+    assert db.value("select rolsuper from pg_roles where rolname = 'postgres'") is False
+    owners = db.query("select pubname, pg_get_userbyid(pubowner), puballtables from pg_publication order by 1")
+    assert owners == [("supabase_realtime", "postgres", True), ("things_pub", "postgres", False)]
+    assert db.query("select fdwname, pg_get_userbyid(fdwowner) from pg_foreign_data_wrapper order by 1") == [
+        ("my_wrapper", "postgres"), ("postgres_fdw", "postgres")]
+
+
+def test_a_failed_privileged_statement_leaves_postgres_no_superuser(db, run_cli, tmp_path):
+    files = {"000001_bad.sql": "create publication p for table public.nosuch;\n"}
+    result = run_cli("deploy", "--db-url", db.dsn, "--migrations-dir", write(tmp_path / "m", files),
+                     "--no-assertions", "--yes")
+    assert result.code == 1 and "42P01" in result.out
+    assert db.value("select rolsuper from pg_roles where rolname = 'postgres'") is False
+
+
+def test_the_whole_set_replays_locally_and_an_event_trigger_is_named_not_failed(run_cli, tmp_path):
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", SUPAUTILS_SHAPES), "--no-assertions",
+                     "--max-advisor-level", "none")
+    assert result.code == 0, result.out + result.err
+    files = {**SUPAUTILS_SHAPES, "000005_watch.sql": (
+        "create function public.pgrst_watch() returns event_trigger language plpgsql as\n"
+        "$$ begin notify pgrst, 'reload schema'; end $$;\n"
+        "create event trigger pgrst_watch on ddl_command_end execute procedure public.pgrst_watch();\n")}
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "n", files), "--no-assertions",
+                     "--max-advisor-level", "none", "--format", "json")
+    assert result.code == 1 and result.json["status"] == "unsupported", result.out
+    problem = next(p for p in result.json["problems"] if p["level"] == "error")
+    assert (problem["title"], problem["line"]) == ("Not available in the local replay", 3)
+    assert "cannot create event triggers" in problem["message"] and "supautils" in problem["message"]

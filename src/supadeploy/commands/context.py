@@ -132,18 +132,20 @@ def not_available_locally(exc: MigrationFailed, target: LocalTarget) -> Supadepl
     (an extension hosted projects of this major do not offer) say that it fails on the project too."""
     problem = next(p for p in exc.problems if p.kind == NOT_INSTALLED)
     name = missing_extension(problem.sql.message if problem.sql else problem.message)
-    if name is None:  # a stand-in refused a call to the outside world
-        message = (f"a call that needs the outside world is not available in supadeploy's local replay "
-                   f"({target.label}); this says nothing about your migration, which may well deploy on a hosted "
-                   "project. Check it with a dry run against a staging project instead (supadeploy plan "
-                   f"--project-ref <staging-ref>). Stand-ins here: {', '.join(stand_ins_for(target.major))}.")
+    said = problem.sql
+    if name is None:  # the replay said it cannot do this (SDL01): a stand-in's call out, a superuser's statement
+        why = said.message if said else problem.message
+        message = (f"not available in supadeploy's local replay ({target.label}): {why}. This says nothing about "
+                   "your migration, which may well deploy on a hosted project. Check it with a dry run against a "
+                   "staging project instead (supadeploy plan --project-ref <staging-ref>). Stand-ins here: "
+                   f"{', '.join(stand_ins_for(target.major))}.")
         title = "Not available in the local replay"
         failed_on_hosted = False
     else:
         verdict = extension_verdict(name, target.major)
         message, title, failed_on_hosted = verdict.message(target.label), verdict.title, verdict.fails_on_hosted
-    if problem.sql:
-        message += f"\nPostgreSQL said: {problem.sql.sqlstate}: {problem.sql.message}"
+        if said:
+            message += f"\nPostgreSQL said: {said.sqlstate}: {said.message}"
     problems = [Problem(message, file=problem.file, line=problem.line, title=title, kind=NOT_INSTALLED,
                         sql=problem.sql if failed_on_hosted else None)]
     return MigrationFailed(message, problems) if failed_on_hosted else NotAvailableLocally(message, problems)

@@ -3,7 +3,8 @@
 Pieces, in order: roles (once per cluster); then per database: the foundation
 (grants, `extensions` with what hosted projects pre-install), auth (GoTrue's
 tables), storage (the Storage API's), realtime, database webhooks and the
-GraphQL schema, the extensions every hosted project has enabled
+GraphQL schema, what supautils lets `postgres` do (publications, foreign data
+wrappers, some settings), the extensions every hosted project has enabled
 (catalog.PREINSTALLED: pgsodium, pg_graphql and supabase_vault besides the
 ones in `extensions`), and Supabase's default privileges on `public` (optional: newer projects may switch them off).
 """
@@ -27,7 +28,8 @@ class Server(Protocol):
     def execute(self, sql: str, dbname: str = ...) -> None: ...
 
 ROLES = "bootstrap_roles.sql"
-DATABASE_PIECES = ("bootstrap_database.sql", "auth.sql", "storage.sql", "realtime.sql", "functions.sql")
+DATABASE_PIECES = ("bootstrap_database.sql", "auth.sql", "storage.sql", "realtime.sql", "functions.sql",
+                   "supautils.sql")
 DEFAULT_PRIVILEGES = "default_privileges.sql"
 
 

@@ -8,13 +8,30 @@ is not a superuser, exactly as on a hosted project (see supadeploy.platform).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from ..platform import binaries as pg
 from ..platform.bootstrap import bootstrap_database
 from ..platform.cluster import Cluster, server_user
-from .base import Row
+from .base import QueryError, Row
 from .postgres import PostgresTarget
+
+# What supautils lets `postgres` do on a hosted project that the replay cannot (platform/sql/supautils.sql
+# does the rest): PostgreSQL lets only superusers create event triggers, and event triggers cannot step in.
+_EVENT_TRIGGER_REFUSED = "permission denied to create event trigger"
+NOT_REPLAYABLE = "SDL01"  # reported as not available in the local replay, never as a broken migration
+
+
+def replay_limit(error: QueryError) -> QueryError:
+    """The error as the replay should report it: a statement hosted projects allow but the replay cannot run
+    becomes NOT_REPLAYABLE, saying why; any other error is left as it is."""
+    if error.sqlstate == "42501" and error.message.startswith(_EVENT_TRIGGER_REFUSED):
+        return replace(error, sqlstate=NOT_REPLAYABLE, message=(
+            f"{error.message}: supadeploy's local replay cannot create event triggers. PostgreSQL lets only "
+            "superusers create them and postgres is none here, as on a hosted project, where supautils creates "
+            "them for postgres"), hint="run the dry run against a staging project to check this file")
+    return error
 
 
 class LocalTarget:
@@ -60,10 +77,16 @@ class LocalTarget:
         return self._inner.blockers(tag) if self._inner else []
 
     def run(self, sql: str, safe_to_resend: bool = False) -> list[Row]:
-        return self._target().run(sql, safe_to_resend)
+        try:
+            return self._target().run(sql, safe_to_resend)
+        except QueryError as error:
+            raise replay_limit(error) from None
 
     def run_pieces(self, pieces: Callable[[], Iterable[tuple[int, str]]], safe_to_resend: bool = False) -> list[Row]:
-        return self._target().run_pieces(pieces, safe_to_resend)
+        try:
+            return self._target().run_pieces(pieces, safe_to_resend)
+        except QueryError as error:
+            raise replay_limit(error) from None
 
     def close(self) -> None:
         inner, self._inner = self._inner, None

@@ -24,7 +24,7 @@ PLATFORM_SCHEMAS: tuple[str, ...] = (
     "information_schema", "pg_*", "_analytics", "_realtime", "_supavisor", "auth", "extensions", "pgbouncer",
     "realtime", "storage", "supabase_*", "cron", "dbdev", "graphql", "graphql_public", "net", "pgmq", "pgsodium",
     "pgsodium_masks", "pgtle", "repack", "tiger", "tiger_data", "timescaledb_*", "_timescaledb_*", "topology",
-    "vault",
+    "vault", "_supadeploy_*",  # the last: the local replay's own (platform/sql/supautils.sql)
 )
 # Extensions a new hosted project has before any migration: compared only when a migration names them.
 PLATFORM_EXTENSIONS = frozenset({"plpgsql", "pg_graphql", "pg_stat_statements", "pgcrypto", "uuid-ossp",

@@ -1,0 +1,88 @@
+-- What supautils lets `postgres` do on a hosted project although it is no superuser (facts read from
+-- supabase/supautils src/supautils.c, its utility hook, and supabase/postgres supautils.conf.j2 and
+-- ansible/files/postgresql_extension_custom_scripts/). supautils runs such a statement as its superuser and
+-- gives what it made to postgres; here the same is done around the statement:
+--
+-- * CREATE PUBLICATION (FOR ALL TABLES too), ALTER PUBLICATION (… ADD TABLES IN SCHEMA), CREATE FOREIGN
+--   DATA WRAPPER: an event trigger before the statement makes postgres a superuser, one after it makes it
+--   none again. Both run in the statement's transaction: if the statement fails, the change is rolled back
+--   with it. What the statement created belongs to postgres, as supautils leaves it.
+-- * CREATE EXTENSION postgres_fdw: its foreign data wrapper is given to postgres (the custom after-create
+--   script hosted projects run), so `create server … foreign data wrapper postgres_fdw` works.
+-- * SET of the settings supautils lets postgres change (privileged_role_allowed_configs) that PostgreSQL
+--   reserves to superusers: granted with PostgreSQL's own SET privilege.
+--
+-- CREATE EVENT TRIGGER (also allowed by supautils) cannot be done this way: event triggers do not fire for
+-- it. The local target reports it as something the replay cannot do (targets/local.py).
+-- Run as the bootstrap superuser, once per database; the functions live in a schema of their own.
+
+create schema if not exists _supadeploy_supautils;
+revoke all on schema _supadeploy_supautils from public;
+
+create or replace function _supadeploy_supautils.before_privileged_statement() returns event_trigger
+language plpgsql security definer set search_path = '' as $fn$
+begin
+  if session_user = 'postgres' or current_user = 'postgres' then
+    if not (select rolsuper from pg_catalog.pg_roles where rolname = 'postgres') then
+      alter role postgres superuser;
+      perform pg_catalog.set_config('supadeploy.supautils_raised', 'on', true);
+    end if;
+  end if;
+end
+$fn$;
+
+create or replace function _supadeploy_supautils.after_privileged_statement() returns event_trigger
+language plpgsql security definer set search_path = '' as $fn$
+begin
+  if pg_catalog.current_setting('supadeploy.supautils_raised', true) = 'on' then
+    alter role postgres nosuperuser;
+    perform pg_catalog.set_config('supadeploy.supautils_raised', '', true);
+  end if;
+end
+$fn$;
+
+create or replace function _supadeploy_supautils.after_create_extension() returns event_trigger
+language plpgsql security definer set search_path = '' as $fn$
+declare
+  was_super boolean;
+begin
+  if exists (select from pg_catalog.pg_event_trigger_ddl_commands() as c
+             where c.object_type = 'extension' and c.object_identity = 'postgres_fdw')
+     and exists (select from pg_catalog.pg_foreign_data_wrapper as w
+                 join pg_catalog.pg_roles as r on r.oid = w.fdwowner
+                 where w.fdwname = 'postgres_fdw' and r.rolname <> 'postgres') then
+    -- A foreign data wrapper's owner must be a superuser when it is given: postgres is one for a moment.
+    select rolsuper into was_super from pg_catalog.pg_roles where rolname = 'postgres';
+    if not was_super then
+      alter role postgres superuser;
+    end if;
+    alter foreign data wrapper postgres_fdw owner to postgres;
+    if not was_super then
+      alter role postgres nosuperuser;
+    end if;
+  end if;
+end
+$fn$;
+
+revoke all on function _supadeploy_supautils.before_privileged_statement() from public;
+revoke all on function _supadeploy_supautils.after_privileged_statement() from public;
+revoke all on function _supadeploy_supautils.after_create_extension() from public;
+
+drop event trigger if exists _supadeploy_supautils_before;
+create event trigger _supadeploy_supautils_before on ddl_command_start
+  when tag in ('CREATE PUBLICATION', 'ALTER PUBLICATION', 'CREATE FOREIGN DATA WRAPPER')
+  execute function _supadeploy_supautils.before_privileged_statement();
+
+drop event trigger if exists _supadeploy_supautils_after;
+create event trigger _supadeploy_supautils_after on ddl_command_end
+  when tag in ('CREATE PUBLICATION', 'ALTER PUBLICATION', 'CREATE FOREIGN DATA WRAPPER')
+  execute function _supadeploy_supautils.after_privileged_statement();
+
+drop event trigger if exists _supadeploy_supautils_extension;
+create event trigger _supadeploy_supautils_extension on ddl_command_end
+  when tag in ('CREATE EXTENSION')
+  execute function _supadeploy_supautils.after_create_extension();
+
+-- Settings PostgreSQL reserves to superusers that supautils lets postgres set (those of extensions the
+-- replay loads are theirs to declare; pgrst.* and the like are anyone's already).
+grant set on parameter session_replication_role, log_min_messages, log_lock_waits, track_io_timing to postgres;
