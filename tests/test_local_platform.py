@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from support.families import FIXTURES as FAMILY_FIXTURES
+
 FIXTURES = {
     "20240101000000_profiles.sql": """\
 create table public.profiles (
@@ -299,3 +301,19 @@ def test_the_whole_set_replays_locally_and_an_event_trigger_is_named_not_failed(
     problem = next(p for p in result.json["problems"] if p["level"] == "error")
     assert (problem["title"], problem["line"]) == ("Not available in the local replay", 3)
     assert "cannot create event triggers" in problem["message"] and "supautils" in problem["message"]
+
+
+def test_reading_a_wrapper_reaches_no_service_and_says_so(run_cli, tmp_path):
+    """Supabase's wrappers replay up to the foreign tables; importing a foreign schema (or reading a foreign
+    table) would call Stripe: the replay stops there as not available, never as a broken migration."""
+    stripe = (FAMILY_FIXTURES / "wrappers" / "migrations" / "20241201000000_stripe.sql").read_text()
+    files = {"000001_stripe.sql": stripe,
+             "000002_import.sql": "create schema stripe_all;\n"
+                                  "import foreign schema stripe from server stripe_server into stripe_all;\n"}
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", files), "--no-assertions",
+                     "--max-advisor-level", "none", "--format", "json")
+    assert result.code == 1 and result.json["status"] == "unsupported", result.out
+    assert result.json["applied_versions"] == ["000001"]
+    problem = next(p for p in result.json["problems"] if p["level"] == "error")
+    assert (problem["file"].endswith("000002_import.sql"), problem["line"]) == (True, 2)
+    assert "reaches no service" in problem["message"]

@@ -20,6 +20,9 @@ from .postgres import PostgresTarget
 # What supautils lets `postgres` do on a hosted project that the replay cannot (platform/sql/supautils.sql
 # does the rest): PostgreSQL lets only superusers create event triggers, and event triggers cannot step in.
 _EVENT_TRIGGER_REFUSED = "permission denied to create event trigger"
+# The wrappers stand-in's handlers (platform/extensions/wrappers--*.sql) answer this when a foreign table is
+# read or a foreign schema imported: the real wrappers would call an outside service there.
+_WRAPPER_CALLED = "cannot accept a value of type fdw_handler"
 NOT_REPLAYABLE = "SDL01"  # reported as not available in the local replay, never as a broken migration
 
 
@@ -31,6 +34,11 @@ def replay_limit(error: QueryError) -> QueryError:
             f"{error.message}: supadeploy's local replay cannot create event triggers. PostgreSQL lets only "
             "superusers create them and postgres is none here, as on a hosted project, where supautils creates "
             "them for postgres"), hint="run the dry run against a staging project to check this file")
+    if error.sqlstate == "0A000" and error.message == _WRAPPER_CALLED:
+        return replace(error, sqlstate=NOT_REPLAYABLE, message=(
+            "a foreign table of Supabase's wrappers was read or its schema imported, which reaches the outside "
+            "service (Stripe, S3, BigQuery…): the replay's wrappers stand-in creates wrappers, servers and "
+            "foreign tables but reaches no service"), hint="run the dry run against a staging project to check this file")
     return error
 
 
