@@ -317,3 +317,28 @@ def test_reading_a_wrapper_reaches_no_service_and_says_so(run_cli, tmp_path):
     problem = next(p for p in result.json["problems"] if p["level"] == "error")
     assert (problem["file"].endswith("000002_import.sql"), problem["line"]) == (True, 2)
     assert "reaches no service" in problem["message"]
+
+
+ROLE_SETTINGS = ("alter role authenticated set statement_timeout = '15s';\n"
+                 "alter role anon set statement_timeout = '3s';\n")
+PGRST = "alter role authenticator set pgrst.db_aggregates_enabled = 'true';\n"
+
+
+@pytest.mark.parametrize("major", ["15", "17"])
+def test_role_settings_supabase_docs_advise_replay(run_cli, tmp_path, major):
+    """Timeouts on the API roles (postgres holds them WITH ADMIN OPTION on 16 and above, as hosted projects
+    have since 20250605172253); PostgREST's pgrst.* settings on authenticator where PostgreSQL lets the
+    replay do what supautils does."""
+    files = {"000001_roles.sql": ROLE_SETTINGS + (PGRST if major == "15" else "")}
+    result = run_cli("deploy", "--pg-major", major, "--migrations-dir", write(tmp_path / "m", files),
+                     "--no-assertions", "--max-advisor-level", "none")
+    assert result.code == 0, result.out + result.err
+
+
+def test_pgrst_settings_on_17_are_named_not_failed(run_cli, tmp_path):
+    files = {"000001_roles.sql": ROLE_SETTINGS + PGRST}
+    result = run_cli("deploy", "--pg-major", "17", "--migrations-dir", write(tmp_path / "m", files),
+                     "--no-assertions", "--max-advisor-level", "none", "--format", "json")
+    assert result.code == 1 and result.json["status"] == "unsupported", result.out
+    problem = next(p for p in result.json["problems"] if p["level"] == "error")
+    assert problem["line"] == 3 and "supautils runs `alter role authenticator set pgrst" in problem["message"]

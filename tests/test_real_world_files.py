@@ -112,9 +112,12 @@ def pulled_dump(clusters, tmp_path_factory) -> str:
                  "--format", "json"]) == 0
     source.query("create schema private; create table private.notes (id int primary key, body text);"
                  "create view public.note_count as select count(*) from private.notes;")
+    # As the CLI's dump script: platform schemas excluded (and the replay's own), and `--extension '*'`, which
+    # keeps event triggers out of the dump.
     dump = subprocess.run([str(DEBIAN_PG15 / "pg_dump"), "--schema-only", "--quote-all-identifiers",
-                           *[f"--exclude-schema={s}" for s in PLATFORM_SCHEMAS],
-                           "--dbname", source.dsn], capture_output=True, text=True, check=True)
+                           *[f"--exclude-schema={s}" for s in (*PLATFORM_SCHEMAS, "_supadeploy_*")],
+                           "--extension=*", "--dbname", source.dsn], capture_output=True, text=True, check=True)
+    assert "CREATE EVENT TRIGGER" not in dump.stdout
     assert "SELECT pg_catalog.set_config('search_path', '', false);" in dump.stdout
     text = dump.stdout
     # What `supabase db pull` does to pg_dump's output (its dump script's documented rewrites).

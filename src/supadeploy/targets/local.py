@@ -34,6 +34,13 @@ def replay_limit(error: QueryError) -> QueryError:
             f"{error.message}: supadeploy's local replay cannot create event triggers. PostgreSQL lets only "
             "superusers create them and postgres is none here, as on a hosted project, where supautils creates "
             "them for postgres"), hint="run the dry run against a staging project to check this file")
+    if (error.sqlstate == "42501" and error.message == "permission denied to alter role"
+            and 'role "authenticator"' in (error.detail or "")):
+        return replace(error, sqlstate=NOT_REPLAYABLE, message=(
+            "permission denied to alter role authenticator: on a hosted project supautils runs `alter role "
+            "authenticator set pgrst.…` (PostgREST's settings) as its superuser and refuses other settings, as "
+            "PostgreSQL 16 and later refuse them here; the replay cannot do the first"),
+            hint="run the dry run against a staging project to check this file")
     if error.sqlstate == "0A000" and error.message == _WRAPPER_CALLED:
         return replace(error, sqlstate=NOT_REPLAYABLE, message=(
             "a foreign table of Supabase's wrappers was read or its schema imported, which reaches the outside "

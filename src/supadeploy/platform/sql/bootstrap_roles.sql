@@ -35,6 +35,16 @@ $roles$;
 
 grant anon, authenticated, service_role to authenticator;
 grant anon, authenticated, service_role to postgres;
+-- From PostgreSQL 16 a CREATEROLE role alters only the roles it holds with ADMIN OPTION; hosted projects on
+-- 16 and above give postgres that option on the API roles (supabase/postgres migration 20250605172253), so
+-- `alter role authenticated set statement_timeout = '15s'`, as Supabase's docs advise, works there.
+do $admin$
+begin
+  if pg_catalog.current_setting('server_version_num')::int >= 160000 then
+    grant anon, authenticated, service_role to postgres with admin option;
+  end if;
+end
+$admin$;
 -- Hosted projects let postgres act for the auth and storage services (policies on
 -- auth.users and storage.objects, triggers on auth.users) and read everything.
 grant supabase_auth_admin, supabase_storage_admin, supabase_functions_admin, supabase_realtime_admin to postgres;

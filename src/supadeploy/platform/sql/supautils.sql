@@ -10,7 +10,10 @@
 -- * CREATE EXTENSION postgres_fdw: its foreign data wrapper is given to postgres (the custom after-create
 --   script hosted projects run), so `create server … foreign data wrapper postgres_fdw` works.
 -- * SET of the settings supautils lets postgres change (privileged_role_allowed_configs) that PostgreSQL
---   reserves to superusers: granted with PostgreSQL's own SET privilege.
+--   reserves to superusers, and PostgREST's pgrst.* settings on a role: granted with PostgreSQL's own SET
+--   privilege. (On 16 and above, `alter role authenticator set pgrst.…` also needs ADMIN OPTION on
+--   authenticator, which hosted projects do not give postgres: supautils runs it as its superuser. The
+--   replay cannot, and reports PostgreSQL's refusal.)
 --
 -- CREATE EVENT TRIGGER (also allowed by supautils) cannot be done this way: event triggers do not fire for
 -- it. The local target reports it as something the replay cannot do (targets/local.py).
@@ -86,3 +89,12 @@ create event trigger _supadeploy_supautils_extension on ddl_command_end
 -- Settings PostgreSQL reserves to superusers that supautils lets postgres set (those of extensions the
 -- replay loads are theirs to declare; pgrst.* and the like are anyone's already).
 grant set on parameter session_replication_role, log_min_messages, log_lock_waits, track_io_timing to postgres;
+-- PostgREST's in-database configuration (pgrst.*, allowed by supautils): `alter role authenticator set
+-- pgrst.db_aggregates_enabled = 'true'` and the like. A setting PostgreSQL does not know is a superuser's to
+-- put on a role unless granted by name; these are the names PostgREST reads.
+grant set on parameter pgrst.db_aggregates_enabled, pgrst.db_anon_role, pgrst.db_extra_search_path,
+  pgrst.db_hoisted_tx_settings, pgrst.db_max_rows, pgrst.db_plan_enabled, pgrst.db_pre_config,
+  pgrst.db_pre_request, pgrst.db_prepared_statements, pgrst.db_root_spec, pgrst.db_schemas, pgrst.db_tx_end,
+  pgrst.jwt_aud, pgrst.jwt_cache_max_lifetime, pgrst.jwt_role_claim_key, pgrst.jwt_secret,
+  pgrst.jwt_secret_is_base64, pgrst.openapi_mode, pgrst.openapi_security_active, pgrst.openapi_server_proxy_uri,
+  pgrst.server_cors_allowed_origins, pgrst.server_timing_enabled, pgrst.server_trace_header to postgres;
