@@ -342,3 +342,15 @@ def test_pgrst_settings_on_17_are_named_not_failed(run_cli, tmp_path):
     assert result.code == 1 and result.json["status"] == "unsupported", result.out
     problem = next(p for p in result.json["problems"] if p["level"] == "error")
     assert problem["line"] == 3 and "supautils runs `alter role authenticator set pgrst" in problem["message"]
+
+
+def test_pgaudit_as_supabase_docs_enable_it_replays(run_cli, tmp_path):
+    """pgaudit is a stand-in (it audits nothing locally); its settings are postgres's to set, as supautils
+    allows on hosted projects."""
+    files = {"000001_audit.sql": "create extension if not exists pgaudit;\n"
+                                 "alter role postgres set pgaudit.log to 'ddl, role';\n"
+                                 "set pgaudit.log_relation = 'on';\n"
+                                 "create table public.audited (id int primary key);\n"}
+    result = run_cli("deploy", "--migrations-dir", write(tmp_path / "m", files), "--no-assertions",
+                     "--max-advisor-level", "none")
+    assert result.code == 0, result.out + result.err

@@ -25,6 +25,7 @@ CASES = {
     "pg_jsonschema-0.3.1.txt": ("create extension if not exists pg_jsonschema with schema extensions",
                                 ["extensions"]),
     "wrappers-0.4.3.txt": ("create extension if not exists wrappers with schema extensions", ["extensions"]),
+    "pgaudit-1.7.txt": ("create extension if not exists pgaudit", ["public"]),
     "realtime.txt": (None, ["realtime"]),
     "supabase_functions.txt": (None, ["supabase_functions"]),
 }

@@ -5,7 +5,7 @@ Facts (supabase/postgres): `nix/packages/postgres.nix` builds PostgreSQL 17 with
 plv8 (`orioleFilteredExtensions`; plcoffee and plls are plv8's languages), and pgjwt is not offered on
 17 projects; `ansible/files/postgresql_config/supautils.conf.j2` lists the privileged extensions and
 moves pg_cron to pg_catalog. Hosted versions: pgvector 0.8.0, hypopg 1.4.1, pg_cron 1.6, pgmq 1.5.1,
-pg_net 0.19.5, supabase_vault 0.3.1, pg_graphql 1.5.11, index_advisor 0.2.0, pg_jsonschema 0.3.1, wrappers 0.4.3.
+pg_net 0.19.5, supabase_vault 0.3.1, pg_graphql 1.5.11, index_advisor 0.2.0, pg_jsonschema 0.3.1, wrappers 0.4.3, pgaudit 1.7.
 
 Real builds, per major (every artifact pinned by sha256, see downloads.py):
 - 15: pgvector built from Debian's pinned upstream tarball against Debian 12's server headers (no
@@ -143,7 +143,7 @@ RECIPES: dict[tuple[str, int], Recipe] = {r: v for r, v in (((v.extension, v.maj
 
 # supadeploy's stand-ins (platform/extensions/): same objects and signatures, nothing leaves the machine.
 STAND_INS = ("pg_net", "pg_cron", "supabase_vault", "pg_graphql", "http", "pgjwt", "pgmq", "pgsodium",
-             "index_advisor", "pg_jsonschema", "wrappers")
+             "index_advisor", "pg_jsonschema", "wrappers", "pgaudit")
 # Not offered to hosted projects on that major: a migration creating them fails there too.
 NOT_ON_HOSTED: dict[int, frozenset[str]] = {
     17: frozenset({"plv8", "plcoffee", "plls", "timescaledb", "pgjwt"}),

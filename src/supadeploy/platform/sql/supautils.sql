@@ -88,7 +88,10 @@ create event trigger _supadeploy_supautils_extension on ddl_command_end
 
 -- Settings PostgreSQL reserves to superusers that supautils lets postgres set (those of extensions the
 -- replay loads are theirs to declare; pgrst.* and the like are anyone's already).
-grant set on parameter session_replication_role, log_min_messages, log_lock_waits, track_io_timing to postgres;
+grant set on parameter session_replication_role, log_min_messages, log_lock_waits, track_io_timing,
+  auto_explain.log_min_duration, auto_explain.log_nested_statements, pg_net.batch_size, pg_net.ttl,
+  pgaudit.log, pgaudit.log_catalog, pgaudit.log_client, pgaudit.log_level, pgaudit.log_relation, pgaudit.log_rows,
+  pgaudit.log_statement, pgaudit.log_statement_once, pgaudit.role, safeupdate.enabled to postgres;
 -- PostgREST's in-database configuration (pgrst.*, allowed by supautils): `alter role authenticator set
 -- pgrst.db_aggregates_enabled = 'true'` and the like. A setting PostgreSQL does not know is a superuser's to
 -- put on a role unless granted by name; these are the names PostgREST reads.
