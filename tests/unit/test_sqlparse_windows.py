@@ -90,8 +90,8 @@ FILES = {
 @pytest.mark.parametrize("name", FILES)
 def test_a_file_fingerprint_taken_as_it_is_split_is_that_of_its_history_statements(name: str) -> None:
     migration = parse_migration(FILES[name].encode(), "1", "m", Path("1_m.sql"), "1_m.sql")
-    assert migration.tree_digest == fingerprint(list(migration.history_statements))
-    assert migration.tree_digest == fingerprint(list(migration.history_statements), 8)
+    assert migration.fingerprint == fingerprint(list(migration.history_statements))
+    assert migration.fingerprint == fingerprint(list(migration.history_statements), 8)
 
 
 def test_fingerprints_ignore_the_positions_of_array_brackets() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import MigrationFailed, TargetError
 from ..model import Problem, SqlError
 from ..sqltext import qualified
-from ..targets.base import QueryError, single_json
+from ..targets.base import NOT_REPLAYABLE, QueryError, single_json
 from . import requests
 from .blockers import sessions_text, short_name
 from .migrations import Migration, Statement
@@ -88,7 +88,7 @@ def transaction_failed(run: RunContext, script: Script, batch: list[Migration], 
     title = f"Migration {migration.version} failed" if migration else "Migration failed"
     sql = SqlError(error.sqlstate, error.message, in_statement, column, source, error.detail, error.hint,
                    error.context)
-    kind = NOT_INSTALLED if error.sqlstate == "SDL01" or missing_extension(error.message) else None
+    kind = NOT_INSTALLED if error.sqlstate == NOT_REPLAYABLE or missing_extension(error.message) else None
     problem = Problem(text + "\nNothing of this transaction was committed.",
                       file=migration.display_path if migration else None, line=line, title=title, sql=sql, kind=kind)
     return MigrationFailed(str(problem), [problem]), migration

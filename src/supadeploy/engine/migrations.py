@@ -24,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, overload
+from typing import Any, NamedTuple, TypeVar, overload
 
 from ..acknowledgements import is_acknowledgement
 from ..errors import MigrationFileError
@@ -36,13 +36,13 @@ from .sqlparse import (
     ParsedStatement,
     SqlSyntaxError,
     TreeDigest,
-    fingerprint,
     iter_split,
     relations,
     split,
     statement_start,
 )
 
+T = TypeVar("T")
 FILENAME_RE = re.compile(r"^([0-9]+)_(.*)\.sql$")
 UTF8_BOM = "\ufeff"
 
@@ -134,7 +134,35 @@ def _relations_of(text: str) -> tuple[tuple[str | None, str], ...]:
     return tuple(relations(text))
 
 
-class StatementList(Sequence[Statement]):
+class _Made(Sequence[T]):
+    """A sequence whose items are made when read (from arrays of offsets), not stored."""
+
+    __slots__ = ()
+
+    def _make(self, index: int) -> T:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return [self._make(i) for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("index out of range")
+        return self._make(index)
+
+    def __iter__(self) -> Iterator[T]:
+        for index in range(len(self)):
+            yield self._make(index)
+
+
+class StatementList(_Made[Statement]):
     """A file's statements, stored as numbers: offset, end and line in arrays and the kind as an index, a
     Statement made when one is asked for. A seed of 700,000 inserts costs 26 bytes a statement, not the
     ~230 of as many objects; the few statements with more to say (transaction control, concurrent index
@@ -180,25 +208,6 @@ class StatementList(Sequence[Statement]):
     def __len__(self) -> int:
         return len(self._offsets)
 
-    @overload
-    def __getitem__(self, index: int) -> Statement: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Statement]: ...
-
-    def __getitem__(self, index: int | slice) -> Statement | list[Statement]:
-        if isinstance(index, slice):
-            return [self._make(i) for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("statement index out of range")
-        return self._make(index)
-
-    def __iter__(self) -> Iterator[Statement]:
-        for index in range(len(self._offsets)):
-            yield self._make(index)
-
     def _make(self, index: int) -> Statement:
         special = self._special.get(index)
         if special is not None:
@@ -231,7 +240,8 @@ class Migration:
     transactional: bool = True
     directive: str | None = None  # which non-transactional directive the file carries
     wrapped: bool = False  # the file's own BEGIN … COMMIT was stripped
-    tree_digest: str | None = field(default=None, repr=False, compare=False)  # the fingerprint, taken as it was split
+    # sqlparse.fingerprint of the statements history stores, taken from the file's own parse as it was split
+    fingerprint: str = field(default="", repr=False, compare=False)
 
     @property
     def filename(self) -> str:
@@ -253,11 +263,6 @@ class Migration:
         return HistoryStatements(self.text, self.history_spans)
 
     @cached_property
-    def fingerprint(self) -> str:
-        """sqlparse.fingerprint of the statements history stores (taken from the file's own parse)."""
-        return self.tree_digest or fingerprint(self.history_statements)
-
-    @cached_property
     def _lines(self) -> LineIndex:
         return LineIndex(self.text)
 
@@ -276,7 +281,7 @@ class Migration:
         return self.text[start:end]
 
 
-class HistoryStatements(Sequence[str]):
+class HistoryStatements(_Made[str]):
     """The statements a history row stores, as slices of the file's text made when read."""
 
     __slots__ = ("_text", "_spans")
@@ -288,25 +293,8 @@ class HistoryStatements(Sequence[str]):
     def __len__(self) -> int:
         return len(self._spans) // 2
 
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError("history statement index out of range")
+    def _make(self, index: int) -> str:
         return self._text[self._spans[2 * index]:self._spans[2 * index + 1]]
-
-    def __iter__(self) -> Iterator[str]:
-        text, spans = self._text, self._spans
-        for i in range(0, len(spans), 2):
-            yield text[spans[i]:spans[i + 1]]
 
 
 @dataclass(frozen=True)
@@ -414,7 +402,7 @@ def parse_migration(data: bytes | str, version: str, name: str, path: Path, show
         raise MigrationFileError(f"{shown}: statements supadeploy cannot apply as written", refused)
     return Migration(version, name, path, shown, text, statements, read.history,
                      transactional=directive is None, directive=directive, wrapped=wrapped,
-                     tree_digest=read.digest.hexdigest())
+                     fingerprint=read.digest.hexdigest())
 
 
 class _Reading:

@@ -243,6 +243,7 @@ class _Run:
     first: int  # index of the first statement in the migration
     count: int
     first_mark: int  # number of the first statement's mark (0: no marks)
+    head: int  # index in Script.starts of its first statement
 
 
 @dataclass
@@ -262,10 +263,8 @@ class Script:
     parts: list[str | _Run | HistoryInsert] = field(default_factory=list)
     length: int = 0
     starts: array[int] = field(default_factory=lambda: array("q"))  # where each statement starts in the text
-    _run_heads: list[int] = field(default_factory=list)  # index in `starts` of each run's first statement
     _runs: list[_Run] = field(default_factory=list)
-    _mark_heads: list[int] = field(default_factory=list)  # number of the first mark of each group
-    _mark_groups: list[tuple[Migration, int | None]] = field(default_factory=list)  # its first statement
+    _end_marks: dict[int, Migration] = field(default_factory=dict)  # a migration's mark after its statements
     mark_count: int = 0
 
     def add(self, text: str | HistoryInsert) -> None:
@@ -279,13 +278,11 @@ class Script:
     def statement(self, migration: Migration, index: int, statement: Statement) -> None:
         """A migration's statement number `index` (preceded by its cursor mark when the script has a cursor),
         then its terminator."""
-        mark = self._mark(migration, index)
+        mark = self._mark()
         last = self.parts[-1] if self.parts else None
-        if not (isinstance(last, _Run) and last.migration is migration and last.first + last.count == index
-                and (not mark or last.first_mark + last.count == mark)):
-            last = _Run(migration, index, 0, mark)
+        if not (isinstance(last, _Run) and last.migration is migration and last.first + last.count == index):
+            last = _Run(migration, index, 0, mark, len(self.starts))  # marks run on with the statements
             self.parts.append(last)
-            self._run_heads.append(len(self.starts))
             self._runs.append(last)
         last.count += 1
         if mark:
@@ -295,26 +292,17 @@ class Script:
 
     def end_mark(self, migration: Migration) -> None:
         """The mark after a migration's statements (its session reset and history row)."""
-        mark = self._mark(migration, None)
+        mark = self._mark()
         if mark:
+            self._end_marks[mark] = migration
             self.add(self._mark_sql(mark))
 
-    def _mark(self, migration: Migration, index: int | None) -> int:
-        """The next cursor mark's number (0 without a cursor), remembered as meaning `index` of `migration`."""
+    def _mark(self) -> int:
+        """The next cursor mark's number (0 without a cursor)."""
         if not self.base:
             return 0
         self.mark_count += 1
-        if not self._continues(migration, index):
-            self._mark_heads.append(self.mark_count)
-            self._mark_groups.append((migration, index))
         return self.mark_count
-
-    def _continues(self, migration: Migration, index: int | None) -> bool:
-        """Whether the new mark means the statement after the last group's last one."""
-        if not self._mark_groups or index is None:
-            return False
-        last, first = self._mark_groups[-1]
-        return last is migration and first is not None and first + self.mark_count - self._mark_heads[-1] == index
 
     def _mark_sql(self, number: int) -> str:
         oid = f"{self.cursor}::pg_catalog.oid"
@@ -360,9 +348,9 @@ class Script:
         index = bisect.bisect_right(self.starts, position - 1) - 1
         if index < 0:
             return None
-        run = bisect.bisect_right(self._run_heads, index) - 1
-        migration = self._runs[run].migration
-        statement = migration.statements[self._runs[run].first + index - self._run_heads[run]]
+        run = self._runs[bisect.bisect_right(self._runs, index, key=lambda r: r.head) - 1]
+        migration = run.migration
+        statement = migration.statements[run.first + index - run.head]
         offset = position - 1 - self.starts[index]
         if offset > statement.end - statement.offset:
             return None
@@ -375,11 +363,10 @@ class Script:
         number = cursor - self.base
         if not 1 <= number <= self.mark_count:
             return None
-        group = bisect.bisect_right(self._mark_heads, number) - 1
-        migration, first = self._mark_groups[group]
-        if first is None:
-            return Mark(migration, None)
-        return Mark(migration, migration.statements[first + number - self._mark_heads[group]])
+        if number in self._end_marks:
+            return Mark(self._end_marks[number], None)
+        run = self._runs[bisect.bisect_right(self._runs, number, key=lambda r: r.first_mark) - 1]
+        return Mark(run.migration, run.migration.statements[run.first + number - run.first_mark])
 
 
 def deploy_transaction(batch: list[Migration], settings: Settings, lock_wait: str, *, dry_run: bool,

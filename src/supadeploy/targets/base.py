@@ -18,6 +18,12 @@ from ..errors import TargetError
 Row = dict[str, Any]
 
 
+# SQLSTATE of what the local replay cannot do that a hosted project can (a stand-in's call out, a superuser's
+# statement): reported as not available in the replay, never as a broken migration. The platform's SQL raises
+# it too (platform/extensions/, platform/sql/).
+NOT_REPLAYABLE = "SDL01"
+
+
 @dataclass
 class QueryError(Exception):
     """PostgreSQL rejected the text; nothing of it was committed."""

@@ -14,38 +14,35 @@ from typing import Any
 from ..platform import binaries as pg
 from ..platform.bootstrap import bootstrap_database
 from ..platform.cluster import Cluster, server_user
-from .base import QueryError, Row
+from .base import NOT_REPLAYABLE, QueryError, Row
 from .postgres import PostgresTarget
 
-# What supautils lets `postgres` do on a hosted project that the replay cannot (platform/sql/supautils.sql
-# does the rest): PostgreSQL lets only superusers create event triggers, and event triggers cannot step in.
-_EVENT_TRIGGER_REFUSED = "permission denied to create event trigger"
-# The wrappers stand-in's handlers (platform/extensions/wrappers--*.sql) answer this when a foreign table is
-# read or a foreign schema imported: the real wrappers would call an outside service there.
-_WRAPPER_CALLED = "cannot accept a value of type fdw_handler"
-NOT_REPLAYABLE = "SDL01"  # reported as not available in the local replay, never as a broken migration
+# What a hosted project allows and the replay cannot run (platform/sql/supautils.sql does the rest), as
+# (SQLSTATE, how PostgreSQL says it, why the replay cannot): reported as NOT_REPLAYABLE.
+_REPLAY_LIMITS: tuple[tuple[str, Callable[[QueryError], bool], str], ...] = (
+    ("42501", lambda e: e.message.startswith("permission denied to create event trigger"),
+     "supadeploy's local replay cannot create event triggers. PostgreSQL lets only superusers create them and "
+     "postgres is none here, as on a hosted project, where supautils creates them for postgres"),
+    ("42501", lambda e: e.message == "permission denied to alter role" and 'role "authenticator"' in (e.detail or ""),
+     "on a hosted project supautils runs `alter role authenticator set pgrst.…` (PostgREST's settings) as its "
+     "superuser and refuses other settings, as PostgreSQL 16 and later refuse them here; the replay cannot do "
+     "the first"),
+    # The wrappers stand-in's handlers (platform/extensions/wrappers--*.sql) answer this when a foreign table is
+    # read or a foreign schema imported: the real wrappers would call an outside service there.
+    ("0A000", lambda e: e.message == "cannot accept a value of type fdw_handler",
+     "a foreign table of Supabase's wrappers was read or its schema imported, which reaches the outside service "
+     "(Stripe, S3, BigQuery…): the replay's wrappers stand-in creates wrappers, servers and foreign tables but "
+     "reaches no service"),
+)
 
 
 def replay_limit(error: QueryError) -> QueryError:
     """The error as the replay should report it: a statement hosted projects allow but the replay cannot run
     becomes NOT_REPLAYABLE, saying why; any other error is left as it is."""
-    if error.sqlstate == "42501" and error.message.startswith(_EVENT_TRIGGER_REFUSED):
-        return replace(error, sqlstate=NOT_REPLAYABLE, message=(
-            f"{error.message}: supadeploy's local replay cannot create event triggers. PostgreSQL lets only "
-            "superusers create them and postgres is none here, as on a hosted project, where supautils creates "
-            "them for postgres"), hint="run the dry run against a staging project to check this file")
-    if (error.sqlstate == "42501" and error.message == "permission denied to alter role"
-            and 'role "authenticator"' in (error.detail or "")):
-        return replace(error, sqlstate=NOT_REPLAYABLE, message=(
-            "permission denied to alter role authenticator: on a hosted project supautils runs `alter role "
-            "authenticator set pgrst.…` (PostgREST's settings) as its superuser and refuses other settings, as "
-            "PostgreSQL 16 and later refuse them here; the replay cannot do the first"),
-            hint="run the dry run against a staging project to check this file")
-    if error.sqlstate == "0A000" and error.message == _WRAPPER_CALLED:
-        return replace(error, sqlstate=NOT_REPLAYABLE, message=(
-            "a foreign table of Supabase's wrappers was read or its schema imported, which reaches the outside "
-            "service (Stripe, S3, BigQuery…): the replay's wrappers stand-in creates wrappers, servers and "
-            "foreign tables but reaches no service"), hint="run the dry run against a staging project to check this file")
+    for sqlstate, says, why in _REPLAY_LIMITS:
+        if error.sqlstate == sqlstate and says(error):
+            return replace(error, sqlstate=NOT_REPLAYABLE, message=f"{error.message}: {why}",
+                           hint="run the dry run against a staging project to check this file")
     return error
 
 
